@@ -1,0 +1,175 @@
+"""Numerical gradients by central differences, and a checker for the analytic ones.
+
+Public on purpose: anyone can verify the maths of ``_math.loss_and_grads``, and the
+tests use it as their oracle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._math import forward, loss_and_grads
+
+__all__ = ["GradientCheck", "check_gradients", "numerical_gradients"]
+
+
+def _relu_pattern(params, X) -> list[np.ndarray]:
+    """Which hidden units are active (pre-activation > 0) for each sample."""
+    return [a > 0 for a in forward(params, X)[1:-1]]
+
+
+def _same(p, q) -> bool:
+    return all(np.array_equal(a, b) for a, b in zip(p, q, strict=True))
+
+
+def numerical_gradients(
+    params: list[tuple[np.ndarray, np.ndarray]],
+    X,
+    y: np.ndarray,
+    alpha: float = 0.0,
+    sample_weight: np.ndarray | None = None,
+    eps: float = 1e-4,
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """Finite-difference gradients of the objective of ``loss_and_grads``.
+
+    Central differences on every entry of every array, with the five-point stencil
+    ``(8 (f(p+e) - f(p-e)) - (f(p+2e) - f(p-2e))) / (12 e)`` (error O(e^4), so a
+    large step keeps rounding error small). ReLU makes the objective piecewise
+    smooth: where a step of up to ``2 eps`` would switch a hidden unit on or off, a
+    central difference would average two branches. There the checker uses the second-order one-sided difference on the
+    side that keeps the current on/off pattern, which is the derivative the analytic
+    code takes (a unit exactly at zero counts as off, so passes no gradient).
+
+    Returns
+    -------
+    grads : list of (grad_W, grad_b)
+    n_one_sided : int
+        How many entries needed a one-sided difference.
+    """
+
+    def f(ps):
+        return loss_and_grads(ps, X, y, alpha, sample_weight)[0]
+
+    base_pattern = _relu_pattern(params, X)
+    check_kinks = len(params) > 1
+    work = [(W.copy(), b.copy()) for W, b in params]
+    f0 = f(work)
+    grads = []
+    n_one_sided = 0
+    for layer in work:
+        layer_grads = []
+        for arr in layer:
+            g = np.empty_like(arr)
+            for i in np.ndindex(arr.shape):
+                orig = arr[i]
+                vals, same = {}, {}
+                for k in (1, -1, 2, -2):
+                    arr[i] = orig + k * eps
+                    vals[k] = f(work)
+                    same[k] = not check_kinks or _same(
+                        _relu_pattern(work, X), base_pattern
+                    )
+                arr[i] = orig
+                if all(same.values()):
+                    # five-point stencil: truncation error O(eps^4)
+                    g[i] = (8 * (vals[1] - vals[-1]) - (vals[2] - vals[-2])) / (
+                        12 * eps
+                    )
+                elif same[1] and same[2]:
+                    g[i] = (-3 * f0 + 4 * vals[1] - vals[2]) / (2 * eps)
+                    n_one_sided += 1
+                elif same[-1] and same[-2]:
+                    g[i] = (3 * f0 - 4 * vals[-1] + vals[-2]) / (2 * eps)
+                    n_one_sided += 1
+                else:  # a kink on both sides within 2 eps: no honest estimate
+                    g[i] = np.nan
+            layer_grads.append(g)
+        grads.append(tuple(layer_grads))
+    return grads, n_one_sided
+
+
+@dataclass
+class GradientCheck:
+    """Result of :func:`check_gradients`.
+
+    Attributes
+    ----------
+    analytic, numerical : list of (grad_W, grad_b)
+    max_rel_error : list of (float, float)
+        Per layer, the largest entrywise relative error of ``grad_W`` and ``grad_b``:
+        ``|a - n| / max(|a| + |n|, floor)``.
+    n_one_sided : int
+        Entries that sat within ``2 eps`` of a ReLU kink (see
+        :func:`numerical_gradients`).
+    """
+
+    analytic: list
+    numerical: list
+    max_rel_error: list
+    n_one_sided: int
+
+    @property
+    def worst(self) -> float:
+        """The largest relative error over all arrays."""
+        return max(max(pair) for pair in self.max_rel_error)
+
+
+def check_gradients(
+    params: list[tuple[np.ndarray, np.ndarray]],
+    X,
+    y: np.ndarray,
+    alpha: float = 0.0,
+    sample_weight: np.ndarray | None = None,
+    eps: float = 1e-4,
+    floor: float = 1e-8,
+) -> GradientCheck:
+    """Compare ``loss_and_grads`` with central differences on every parameter.
+
+    Parameters
+    ----------
+    params : list of (W, b)
+        A network, e.g. from ``init_params`` or a fitted model's
+        ``zip(coefs_, intercepts_)``. Use float64: float32 cannot resolve the
+        differences.
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of int
+        Class indices.
+    alpha : float
+        L2 penalty.
+    sample_weight : ndarray, optional
+    eps : float
+        Finite-difference step.
+    floor : float
+        Denominator floor of the relative error, so that entries whose gradient is
+        ~0 are judged by their absolute error.
+
+    Returns
+    -------
+    GradientCheck
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_softmaxnet import check_gradients
+    >>> from skl_softmaxnet._math import init_params
+    >>> rng = np.random.RandomState(0)
+    >>> params = init_params([4, 5, 3], rng)
+    >>> X, y = rng.normal(size=(6, 4)), rng.randint(3, size=6)
+    >>> result = check_gradients(params, X, y, alpha=0.1)
+    >>> result.worst < 1e-6
+    True
+    """
+    _, analytic = loss_and_grads(params, X, y, alpha, sample_weight)
+    numerical, n_one_sided = numerical_gradients(
+        params, X, y, alpha, sample_weight, eps
+    )
+    errors = []
+    for a_layer, n_layer in zip(analytic, numerical, strict=True):
+        errs = []
+        for a, n in zip(a_layer, n_layer, strict=True):
+            err = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)
+            errs.append(float(np.max(err)) if err.size else 0.0)
+        errors.append(tuple(errs))
+    return GradientCheck(analytic, numerical, errors, n_one_sided)

@@ -1,0 +1,191 @@
+"""Update rules and learning-rate schedules.
+
+The optimizer knows nothing of X, y, stopping or printing. It receives each layer's
+gradient in *factored* form: the weight gradient is
+``scale * inputs.T @ delta + decay * W`` and the bias gradient is
+``scale * delta.sum(axis=0)``. Keeping the matrix product unevaluated lets ``step`` fold
+the product, the weight decay and the update into one BLAS ``gemm`` (``beta`` carries
+the decay), instead of materialising a gradient and then walking the weights again.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import blas
+
+from ._math import gemm_grad_update
+
+__all__ = ["SGD", "LearningRateSchedule", "LR_SCHEDULES"]
+
+LR_SCHEDULES = ("constant", "invscaling", "adaptive", "cosine")
+
+
+def _axpy(x: np.ndarray, y: np.ndarray, a: float) -> None:
+    """``y += a * x`` in place, one pass, no temporary."""
+    fn = blas.get_blas_funcs("axpy", (y,))
+    fn(x.ravel(), y.ravel(), a=a)
+
+
+class SGD:
+    """Mini-batch SGD with optional classical or Nesterov momentum.
+
+    Matches scikit-learn's ``SGDOptimizer``: with velocity ``v`` and gradient ``g``,
+    ``v <- mu * v - lr * g`` and then ``W <- W + v`` (classical) or
+    ``W <- W + mu * v - lr * g`` (Nesterov, in the form that evaluates the gradient at
+    the stored weights).
+
+    Parameters
+    ----------
+    momentum : float
+        ``mu`` in [0, 1]. ``0`` is plain SGD (no velocity is kept).
+    nesterov : bool
+        Nesterov's momentum instead of the classical one.
+    velocities : list of ndarray, optional
+        Saved state, ``[v_W0, v_b0, v_W1, ...]``; carried across ``partial_fit`` calls.
+        Created as zeros on the first ``step`` if not given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_softmaxnet._optim import SGD
+    >>> W, b = np.ones((2, 1)), np.zeros(1)
+    >>> A, delta = np.array([[1.0, 0.0]]), np.array([[0.5]])
+    >>> SGD(momentum=0.0).step([(W, b)], [A], [delta], scale=1.0, decay=0.0, lr=0.1)
+    >>> W.ravel(), b
+    (array([0.95, 1.  ]), array([-0.05]))
+    """
+
+    def __init__(
+        self,
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        velocities: list[np.ndarray] | None = None,
+    ):
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocities = velocities
+
+    def step(
+        self,
+        params: list[tuple[np.ndarray, np.ndarray]],
+        inputs: list,
+        deltas: list[np.ndarray],
+        scale: float,
+        decay: float,
+        lr: float,
+    ) -> None:
+        """Update ``params`` in place from factored gradients.
+
+        Parameters
+        ----------
+        params : list of (W, b)
+        inputs : list of ndarray or sparse matrix
+            The input of each layer (``activations[:-1]`` of the forward pass).
+        deltas : list of ndarray
+            Each layer's (unnormalised) delta, as returned by ``_math.backward``.
+        scale : float
+            ``1 / S``, the inverse of the batch's weight sum.
+        decay : float
+            ``alpha / S``, the weight-decay coefficient of this batch.
+        lr : float
+            The learning rate for this step.
+        """
+        mu = self.momentum
+        if mu == 0:
+            for (W, b), A, d in zip(params, inputs, deltas, strict=True):
+                # W <- (1 - lr*decay) W - lr*scale A^T d: one gemm, no extra pass
+                gemm_grad_update(A, d, W, -lr * scale, 1.0 - lr * decay)
+                b -= (lr * scale) * d.sum(axis=0)
+            return
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(p) for layer in params for p in layer]
+        vel = self.velocities
+        for i, ((W, b), A, d) in enumerate(zip(params, inputs, deltas, strict=True)):
+            vW, vb = vel[2 * i], vel[2 * i + 1]
+            gb = (-lr * scale) * d.sum(axis=0)  # -lr * bias gradient
+            if not self.nesterov:
+                # v <- mu v - lr (scale A^T d + decay W); W <- W + v
+                gemm_grad_update(A, d, vW, -lr * scale, mu)
+                _axpy(W, vW, -lr * decay)
+                _axpy(vW, W, 1.0)
+                vb *= mu
+                vb += gb
+                b += vb
+            else:
+                # W_t = W + mu v_t - lr g = W + (1 + mu) v_t - mu v_{t-1}. With
+                # W' = W - mu v_{t-1} the decay term is lr*decay*(W' + mu v_{t-1}),
+                # so v_t = mu (1 - lr decay) v_{t-1} - lr decay W' - lr scale A^T d
+                # and W_t = W' + (1 + mu) v_t: four BLAS calls, no gradient buffer.
+                _axpy(vW, W, -mu)
+                gemm_grad_update(A, d, vW, -lr * scale, mu * (1.0 - lr * decay))
+                _axpy(W, vW, -lr * decay)
+                _axpy(vW, W, 1.0 + mu)
+                vb *= mu
+                vb += gb
+                b += mu * vb + gb
+
+
+class LearningRateSchedule:
+    """Per-epoch learning rate, with MLPClassifier's meanings.
+
+    - ``'constant'``: ``learning_rate_init`` throughout.
+    - ``'invscaling'``: after each epoch, ``lr = learning_rate_init / (t + 1) ** power_t``
+      with ``t`` the number of samples seen so far (``t_``), as MLPClassifier.
+    - ``'adaptive'``: constant while training goes well; each time the stopping monitor
+      sees ``n_iter_no_change`` consecutive epochs without an improvement of ``tol``
+      (training loss, or validation score with early stopping), the rate is divided
+      by 5 instead of stopping. Training stops at a plateau once the rate is <= 1e-6.
+    - ``'cosine'``: linear warm-up from ``learning_rate_init / warmup_iters`` over the
+      first ``warmup_iters`` epochs, then cosine annealing from ``learning_rate_init``
+      to 0 over the remaining epochs up to ``max_iter``.
+
+    Examples
+    --------
+    >>> from skl_softmaxnet._optim import LearningRateSchedule
+    >>> s = LearningRateSchedule("cosine", 0.1, max_iter=4)
+    >>> [round(s.rate(epoch, t=0), 4) for epoch in range(4)]
+    [0.1, 0.0854, 0.05, 0.0146]
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        learning_rate_init: float,
+        *,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        warmup_iters: int = 0,
+        current: float | None = None,
+    ):
+        self.kind = kind
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.warmup_iters = warmup_iters
+        self.current = learning_rate_init if current is None else current
+
+    def rate(self, epoch: int, t: int) -> float:
+        """Learning rate for epoch ``epoch`` (0-based) after ``t`` samples seen."""
+        lr0 = self.learning_rate_init
+        if self.kind == "invscaling":
+            self.current = lr0 / (t + 1) ** self.power_t
+        elif self.kind == "cosine":
+            w = self.warmup_iters
+            if epoch < w:
+                self.current = lr0 * (epoch + 1) / w
+            else:
+                span = max(self.max_iter - w, 1)
+                progress = min(epoch - w, span) / span
+                self.current = 0.5 * lr0 * (1.0 + math.cos(math.pi * progress))
+        elif self.kind == "constant":
+            self.current = lr0
+        return self.current
+
+    def on_plateau(self) -> bool:
+        """React to a plateau; return True if training should stop."""
+        if self.kind != "adaptive" or self.current <= 1e-6:
+            return True
+        self.current /= 5.0
+        return False

@@ -1,0 +1,209 @@
+"""ONNX export of :class:`~skl_softmaxnet.SoftmaxNetClassifier` through skl2onnx.
+
+Importing this module registers a converter with `skl2onnx
+<https://onnx.ai/sklearn-onnx/>`_, after which ``skl2onnx.to_onnx`` converts a
+fitted :class:`~skl_softmaxnet.SoftmaxNetClassifier`, alone or as the last step
+of a :class:`~sklearn.pipeline.Pipeline` with scikit-learn preprocessing::
+
+    import skl_softmaxnet.onnx  # noqa: F401  (registers the converter)
+    onx = skl2onnx.to_onnx(model, X[:1])
+
+Needs the ``onnx`` extra: ``pip install "skl_softmaxnet[onnx]"``.
+
+The exported graph is the network itself::
+
+    X -> Cast -> (MatMul -> Add -> Relu) * n_hidden -> MatMul -> Add -> logits
+    label         = Gather(classes_, ArgMax(logits, axis=1))
+    probabilities = Softmax(logits, axis=1)
+
+It computes in the wider of the input's and the weights' floating types (a model
+trained in float64 and fed float32 runs in float64, as ``predict_proba`` does),
+then returns probabilities in the input's type, so ONNX Runtime's probabilities
+agree with ``predict_proba`` to float rounding and its labels with ``predict``.
+
+Options (``to_onnx(..., options={id(model): {...}})`` or by class):
+``zipmap`` (``True``, the skl2onnx default, gives a list of ``{label: proba}``
+dicts; ``False`` gives an ``(n_samples, n_classes)`` array; ``'columns'`` one
+output per class) and ``nocl`` (``True`` replaces the labels by class indices).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from onnx import TensorProto
+from skl2onnx import update_registered_converter
+from skl2onnx.common._container import ModelComponentContainer
+from skl2onnx.common._topology import Operator, Scope
+from skl2onnx.common.data_types import guess_proto_type
+from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+from skl2onnx.common.utils_classifier import get_label_classes
+
+from skl_softmaxnet import SoftmaxNetClassifier
+
+__all__ = ["ALIAS", "convert_softmaxnet_classifier", "register"]
+
+#: Name under which the converter is registered with skl2onnx.
+ALIAS = "SklSoftmaxNetClassifier"
+
+_OPTIONS: dict[str, list[Any]] = {
+    "zipmap": [True, False, "columns"],
+    "nocl": [True, False],
+}
+
+_NUMPY_OF_PROTO = {TensorProto.FLOAT: np.float32, TensorProto.DOUBLE: np.float64}
+
+
+def _compute_proto_type(input_proto: int, weights_dtype: np.dtype) -> int:
+    """ONNX element type the network runs in: the wider of input and weights."""
+    if input_proto == TensorProto.DOUBLE or weights_dtype == np.float64:
+        return TensorProto.DOUBLE
+    return TensorProto.FLOAT
+
+
+def _label_initializer(classes: np.ndarray) -> tuple[int, np.ndarray]:
+    """ONNX element type and values of the ``classes_`` lookup table.
+
+    skl2onnx's shape calculator declares the label output int64 for numeric
+    classes and string otherwise, so the table follows that choice.
+    """
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "biu":
+        return TensorProto.INT64, classes.astype(np.int64)
+    if classes.dtype.kind == "f":
+        as_int = classes.astype(np.int64)
+        if not np.array_equal(as_int, classes):
+            raise NotImplementedError(
+                "ONNX export supports integer or string class labels; got "
+                f"non-integral float labels {classes!r}."
+            )
+        return TensorProto.INT64, as_int
+    if all(isinstance(c, str) for c in classes):
+        return TensorProto.STRING, np.array([c.encode("utf-8") for c in classes])
+    raise NotImplementedError(
+        "ONNX export supports integer or string class labels; got classes_ of "
+        f"dtype {classes.dtype} with values {classes!r}."
+    )
+
+
+def _add_node(scope: Scope, container: ModelComponentContainer, op_type: str,
+              inputs: list[str], output: str | None = None, **attrs: Any) -> str:
+    """Append one ONNX node and return the name of its (single) output."""
+    if output is None:
+        output = scope.get_unique_variable_name(op_type.lower())
+    container.add_node(
+        op_type, inputs, output, name=scope.get_unique_operator_name(op_type), **attrs
+    )
+    return output
+
+
+def convert_softmaxnet_classifier(
+    scope: Scope, operator: Operator, container: ModelComponentContainer
+) -> None:
+    """skl2onnx converter for a fitted :class:`~skl_softmaxnet.SoftmaxNetClassifier`.
+
+    Writes the forward pass (MatMul, Add, Relu per hidden layer, then the linear
+    output layer), ``Softmax`` for the probabilities and ``ArgMax`` followed by a
+    ``Gather`` on ``classes_`` for the labels.
+
+    Parameters
+    ----------
+    scope : skl2onnx.common._topology.Scope
+        Naming scope of the graph under construction.
+    operator : skl2onnx.common._topology.Operator
+        The operator to convert; ``operator.raw_operator`` is the fitted model,
+        ``operator.outputs`` are the label and probability variables.
+    container : skl2onnx.common._container.ModelComponentContainer
+        Receives the nodes and initializers.
+    """
+    model = operator.raw_operator
+    input_proto = guess_proto_type(operator.inputs[0].type)
+    proba_proto = guess_proto_type(operator.outputs[1].type)
+    compute_proto = _compute_proto_type(input_proto, np.asarray(model.coefs_[0]).dtype)
+    compute_dtype = _NUMPY_OF_PROTO[compute_proto]
+
+    activation = operator.inputs[0].full_name
+    if input_proto != compute_proto:
+        activation = _add_node(scope, container, "Cast", [activation], to=compute_proto)
+
+    n_layers = len(model.coefs_)
+    for i, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_)):
+        coef = np.asarray(coef, dtype=compute_dtype)
+        intercept = np.asarray(intercept, dtype=compute_dtype)
+        coef_name = scope.get_unique_variable_name(f"coef{i}")
+        intercept_name = scope.get_unique_variable_name(f"intercept{i}")
+        container.add_initializer(coef_name, compute_proto, coef.shape, coef.ravel())
+        container.add_initializer(
+            intercept_name, compute_proto, intercept.shape, intercept.ravel()
+        )
+        product = _add_node(scope, container, "MatMul", [activation, coef_name])
+        activation = _add_node(scope, container, "Add", [product, intercept_name])
+        if i < n_layers - 1:
+            activation = _add_node(scope, container, "Relu", [activation])
+    logits = activation
+
+    # Labels: classes_[argmax(logits)], argmax taking the first maximum like NumPy.
+    class_proto, class_values = _label_initializer(get_label_classes(scope, model))
+    classes_name = scope.get_unique_variable_name("classes")
+    container.add_initializer(
+        classes_name, class_proto, class_values.shape, class_values.tolist()
+    )
+    argmax = _add_node(scope, container, "ArgMax", [logits], axis=1, keepdims=0)
+    _add_node(
+        scope, container, "Gather", [classes_name, argmax],
+        output=operator.outputs[0].full_name, axis=0,
+    )
+
+    # Probabilities: softmax over the class axis, returned in the input's type.
+    proba_output = operator.outputs[1].full_name
+    if proba_proto == compute_proto:
+        _add_node(scope, container, "Softmax", [logits], output=proba_output, axis=1)
+    else:
+        proba = _add_node(scope, container, "Softmax", [logits], axis=1)
+        _add_node(scope, container, "Cast", [proba], output=proba_output, to=proba_proto)
+
+
+def register() -> None:
+    """Register the :class:`~skl_softmaxnet.SoftmaxNetClassifier` converter.
+
+    Importing :mod:`skl_softmaxnet.onnx` already calls this; calling it again is
+    harmless (the registration is overwritten with the same converter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from skl2onnx import to_onnx
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skl_softmaxnet import SoftmaxNetClassifier
+    >>> from skl_softmaxnet.onnx import register
+    >>> register()
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = X.astype(np.float32)
+    >>> model = make_pipeline(
+    ...     StandardScaler(),
+    ...     SoftmaxNetClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0),
+    ... ).fit(X, y)
+    >>> onx = to_onnx(model, X[:1], options={"zipmap": False})
+    >>> session = ort.InferenceSession(
+    ...     onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    ... )
+    >>> labels, proba = session.run(None, {"X": X})
+    >>> bool((labels == model.predict(X)).all())
+    True
+    >>> bool(np.abs(proba - model.predict_proba(X)).max() <= 1e-5)
+    True
+    """
+    update_registered_converter(
+        SoftmaxNetClassifier,
+        ALIAS,
+        calculate_linear_classifier_output_shapes,
+        convert_softmaxnet_classifier,
+        options=_OPTIONS,
+    )
+
+
+register()
