@@ -2,6 +2,7 @@
 
 from ._classifier import SoftmaxNetClassifier, TrainingDivergedError
 from ._gradcheck import GradientCheck, check_gradients, numerical_gradients
+from ._plot import TrainingCurveDisplay
 
 __all__ = [
     "SoftmaxNetClassifier",
@@ -9,5 +10,6 @@ __all__ = [
     "GradientCheck",
     "check_gradients",
     "numerical_gradients",
+    "TrainingCurveDisplay",
 ]
 __version__ = "0.1.0"

@@ -118,6 +118,7 @@ def run_epoch(
     data_loss : float
         ``sum_i w_i CE_i`` over the samples seen, each at the weights of its batch.
     n_batches : int
+        Batches that updated the weights (those with a non-zero weight sum).
     n_samples : int
     diverged : bool
         A batch loss was not finite; the weights must not be trusted.
@@ -139,9 +140,9 @@ def run_epoch(
             return data_loss, n_batches, n_seen, True, False
         S = float(n) if swb is None else float(swb.sum())
         data_loss += batch_loss
-        n_batches += 1
         n_seen += n
         if S > 0:
+            n_batches += 1
             delta = inplace_output_delta(log_proba, yb, swb)
             deltas = backward(params, acts, delta, deltas_buf)
             optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
@@ -273,9 +274,10 @@ def fit_epochs(
             result.diverged = True
             return result
         result.t += n_seen
-        # MLPClassifier's epoch loss: each batch's objective weighted by its share of
-        # the data. The penalty term is evaluated once, at the epoch's end weights,
-        # instead of once per batch (a full pass over the weights per batch).
+        # As MLPClassifier: each batch's objective weighted by its share of the data
+        # (of the total sample weight, when weighted). The penalty term is evaluated
+        # once, at the epoch's end weights, instead of once per batch (a full pass
+        # over the weights per batch).
         train_loss = (data_loss + 0.5 * alpha * n_batches * pen) / total_weight
         record = {"epoch": epoch + 1, "train_loss": train_loss}
         val_score = None

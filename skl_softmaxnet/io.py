@@ -1,0 +1,188 @@
+"""Safe persistence with `skops <https://skops.readthedocs.io>`_: no pickle.
+
+A skops file is a zip of JSON and ``.npy`` arrays; loading it rebuilds the objects
+from a list of type names instead of running pickled code. Before loading,
+:func:`skops.io.get_untrusted_types` lists every type in the file that skops does not
+trust by default (scikit-learn's own estimators, NumPy arrays and builtins are trusted
+by default). A fitted :class:`~skl_softmaxnet.SoftmaxNetClassifier` holds only arrays,
+lists of arrays and builtins, so the only type it adds is its own class.
+
+:func:`load` trusts exactly the estimator classes of this package on top of skops'
+defaults, and refuses (with :class:`UntrustedTypesError`, before constructing
+anything) a file that names any other type: a file from someone else that smuggles in
+an arbitrary callable or class is not loaded. :func:`save` refuses, symmetrically, to
+write an object that :func:`load` would refuse. For a Pipeline with steps of your own,
+use :func:`skops.io.dump` and :func:`skops.io.load` with an explicit ``trusted`` list.
+
+Needs the ``skops`` extra: ``pip install "skl_softmaxnet[skops]"``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+__all__ = ["UntrustedTypesError", "load", "save", "trusted_types"]
+
+_INSTALL_HINT = (
+    'skl_softmaxnet.io needs the optional dependency skops: pip install '
+    '"skl_softmaxnet[skops]" (or pip install skops).'
+)
+
+
+class UntrustedTypesError(ValueError):
+    """A skops file names types that :func:`load` does not trust.
+
+    Attributes
+    ----------
+    types : list of str
+        The refused fully qualified type names, sorted.
+    """
+
+    def __init__(self, types: list[str], action: str = "load") -> None:
+        self.types = sorted(types)
+        what = "load a skops file" if action == "load" else "save an object"
+        super().__init__(
+            f"Refusing to {what} with types that skl_softmaxnet.io does not trust: "
+            f"{self.types}. It trusts only {sorted(trusted_types())} and the types "
+            "skops trusts by default. If you trust these types, use skops.io.dump / "
+            "skops.io.load(path, trusted=[...]) directly (inspect a file first with "
+            "skops.io.get_untrusted_types)."
+        )
+
+
+def _skops_io() -> ModuleType:
+    try:
+        import skops.io as sio
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(_INSTALL_HINT) from exc
+    return sio
+
+
+def trusted_types() -> frozenset[str]:
+    """Fully qualified names of the types :func:`load` trusts beyond skops' defaults.
+
+    These are the scikit-learn estimator classes exported by ``skl_softmaxnet``, so
+    a new public estimator is trusted without editing this module.
+
+    Returns
+    -------
+    frozenset of str
+
+    Examples
+    --------
+    >>> from skl_softmaxnet.io import trusted_types
+    >>> sorted(trusted_types())
+    ['skl_softmaxnet._classifier.SoftmaxNetClassifier']
+    """
+    from sklearn.base import BaseEstimator
+
+    import skl_softmaxnet
+
+    names = set()
+    for name in skl_softmaxnet.__all__:
+        obj = getattr(skl_softmaxnet, name)
+        if isinstance(obj, type) and issubclass(obj, BaseEstimator):
+            names.add(f"{obj.__module__}.{obj.__qualname__}")
+    return frozenset(names)
+
+
+def _refused(sio: ModuleType, data: bytes) -> tuple[list[str], list[str]]:
+    """(untrusted types in ``data``, those of them this module does not trust)."""
+    untrusted = list(sio.get_untrusted_types(data=data))
+    allowed = trusted_types()
+    return untrusted, [t for t in untrusted if t not in allowed]
+
+
+def save(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` (an estimator or a Pipeline) to ``path`` in skops format.
+
+    Parameters
+    ----------
+    model : estimator
+        A :class:`~skl_softmaxnet.SoftmaxNetClassifier`, or a scikit-learn
+        meta-estimator (e.g. a Pipeline) whose parts are this package's estimators or
+        types skops trusts by default.
+    path : str or path-like
+        Destination file, conventionally with the ``.skops`` suffix; overwritten.
+
+    Raises
+    ------
+    UntrustedTypesError
+        If ``model`` contains types :func:`load` would refuse; nothing is written.
+    ImportError
+        If skops is not installed.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> from skl_softmaxnet import SoftmaxNetClassifier
+    >>> from skl_softmaxnet.io import load, save
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxNetClassifier((8,), max_iter=300, random_state=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "model.skops")
+    ...     save(clf, path)
+    ...     loaded = load(path)
+    >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    sio = _skops_io()
+    data = sio.dumps(model)
+    _, refused = _refused(sio, data)
+    if refused:
+        raise UntrustedTypesError(refused, action="save")
+    Path(path).write_bytes(data)
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Load a model written by :func:`save`, trusting only this package's types.
+
+    The file is read once; its type list is checked before any object is built.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A skops file.
+
+    Returns
+    -------
+    model : estimator
+
+    Raises
+    ------
+    UntrustedTypesError
+        If the file names a type that is neither trusted by skops by default nor
+        one of :func:`trusted_types`. The message lists the refused types.
+    ImportError
+        If skops is not installed.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skl_softmaxnet import SoftmaxNetClassifier
+    >>> from skl_softmaxnet.io import load, save
+    >>> X, y = load_iris(return_X_y=True)
+    >>> pipe = make_pipeline(
+    ...     StandardScaler(), SoftmaxNetClassifier((8,), max_iter=50, random_state=0)
+    ... )
+    >>> pipe = pipe.fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "pipe.skops")
+    ...     save(pipe, path)
+    ...     loaded = load(path)
+    >>> bool((loaded.predict(X) == pipe.predict(X)).all())
+    True
+    """
+    sio = _skops_io()
+    data = Path(path).read_bytes()
+    untrusted, refused = _refused(sio, data)
+    if refused:
+        raise UntrustedTypesError(refused)
+    return sio.loads(data, trusted=untrusted)
