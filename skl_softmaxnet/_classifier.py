@@ -70,15 +70,18 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     ----------
     hidden_layer_sizes : tuple of int, default=(100,)
         Width of each ReLU hidden layer; ``()`` gives multinomial logistic regression.
-    alpha : float, default=1e-4
-        L2 penalty on the weights (not the biases), scaled as in MLPClassifier.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    alpha : float, default=0.1
+        L2 penalty on the weights (not the biases), scaled as in MLPClassifier
+        (``alpha / (2 S)`` per batch of weight ``S``). The default differs from
+        MLPClassifier's 1e-4: see the README's accuracy table for why.
+    batch_size : int or "auto", default=64
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)`` as in MLPClassifier.
+        Batches larger than the data are clipped to ``n_samples``.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
         Schedule; see :class:`~skl_softmaxnet._optim.LearningRateSchedule`. The first
         three mean what they mean in MLPClassifier; ``"cosine"`` anneals to 0 over
         ``max_iter`` epochs after ``warmup_iters`` epochs of linear warm-up.
-    learning_rate_init : float, default=0.01
+    learning_rate_init : float, default=0.1
         Initial step size.
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
@@ -177,7 +180,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
+        # an int n means (n,), as in MLPClassifier, so its grids work unchanged
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
@@ -205,10 +209,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self,
         hidden_layer_sizes=(100,),
         *,
-        alpha=1e-4,
-        batch_size="auto",
+        alpha=0.1,
+        batch_size=64,
         learning_rate="constant",
-        learning_rate_init=0.01,
+        learning_rate_init=0.1,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -277,6 +281,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _check_params(self) -> None:
         self._validate_params()
         self._hidden_sizes()
+        if self.scoring not in ("loss", None):
+            # an unknown scorer name must fail here, before fit touches any state
+            check_scoring(self, scoring=self.scoring)
 
     def _validate_X_y(self, X, y, reset: bool):
         if y is None:
@@ -357,13 +364,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
             return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                f"Got batch_size={self.batch_size} > n_samples={n_samples}; using "
-                f"batch_size={n_samples}.",
-                UserWarning,
-                stacklevel=3,
-            )
+        # clipped silently (documented): the default of 64 exceeds many small data
+        # sets, and a warning on every such fit would be noise
         return min(self.batch_size, n_samples)
 
     # ---------------------------------------------------------------- fitted state

@@ -122,7 +122,7 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     >>> from skl_softmaxnet import SoftmaxNetClassifier
     >>> from skl_softmaxnet.io import load, save
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = SoftmaxNetClassifier((8,), max_iter=300, random_state=0).fit(X, y)
+    >>> clf = SoftmaxNetClassifier((8,), tol=1e-2, random_state=0).fit(X, y)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = os.path.join(tmp, "model.skops")
     ...     save(clf, path)
@@ -170,7 +170,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     >>> from skl_softmaxnet.io import load, save
     >>> X, y = load_iris(return_X_y=True)
     >>> pipe = make_pipeline(
-    ...     StandardScaler(), SoftmaxNetClassifier((8,), max_iter=50, random_state=0)
+    ...     StandardScaler(), SoftmaxNetClassifier((8,), tol=1e-2, random_state=0)
     ... )
     >>> pipe = pipe.fit(X, y)
     >>> with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,175 @@
+"""The training loop's pieces: batches, buffers, stopping, divergence, interrupts."""
+
+import math
+import signal
+import threading
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skl_softmaxnet._math import init_params, loss_and_grads
+from skl_softmaxnet._optim import SGD, LearningRateSchedule
+from skl_softmaxnet._training import (
+    StoppingMonitor,
+    Workspace,
+    fit_epochs,
+    interrupt_guard,
+    iter_minibatches,
+)
+
+
+def test_minibatches_cover_every_row_once_per_epoch():
+    batches = list(iter_minibatches(10, 4, np.random.RandomState(0)))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate(batches)) == list(range(10))
+
+
+def test_minibatches_without_shuffle_are_slices_in_order():
+    batches = list(iter_minibatches(10, 4, None))
+    assert batches == [slice(0, 4), slice(4, 8), slice(8, 10)]
+
+
+def test_minibatches_restricted_to_rows():
+    rows = np.array([1, 3, 5, 7, 9])
+    batches = list(iter_minibatches(5, 2, None, rows))
+    np.testing.assert_array_equal(np.concatenate(batches), rows)
+    shuffled = np.concatenate(list(iter_minibatches(5, 2, np.random.RandomState(0), rows)))
+    assert sorted(shuffled) == list(rows)
+
+
+def test_workspace_gathers_into_one_reused_buffer():
+    X = np.arange(40.0).reshape(10, 4)
+    ws = Workspace(X, [4, 3, 2], 4, np.float64)
+    first = ws.gather(X, np.array([3, 1, 0, 9]))
+    np.testing.assert_array_equal(first, X[[3, 1, 0, 9]])
+    second = ws.gather(X, np.array([2, 5]))
+    assert np.shares_memory(first, second)
+    assert second.flags.c_contiguous
+    # a slice is a view of X itself: nothing is copied
+    assert np.shares_memory(ws.gather(X, slice(0, 4)), X)
+    acts, deltas = ws.views(2)
+    assert [a.shape for a in acts] == [(2, 3), (2, 2)]
+    assert [d.shape for d in deltas] == [(2, 3)]
+
+
+def test_workspace_for_sparse_input_indexes_rows():
+    X = sp.random(10, 5, density=0.3, format="csr", random_state=0)
+    ws = Workspace(X, [5, 2], 4, np.float64)
+    assert ws.X is None
+    np.testing.assert_array_equal(
+        ws.gather(X, np.array([1, 2])).toarray(), X[[1, 2]].toarray()
+    )
+
+
+def test_stopping_monitor_counts_plateaus_as_mlpclassifier():
+    mon = StoppingMonitor(tol=0.1, n_iter_no_change=2, early_stopping=False,
+                          keep_best=False)
+    params = init_params([2, 2], np.random.RandomState(0))
+    flags = [mon.update(e, loss, None, params)
+             for e, loss in enumerate([1.0, 0.95, 0.93, 0.92])]
+    assert flags == [False, False, False, True]
+    assert mon.best_loss == 0.92 and mon.best_epoch == 3
+
+
+def test_stopping_monitor_keeps_a_copy_of_the_best_weights():
+    params = init_params([2, 2], np.random.RandomState(0))
+    mon = StoppingMonitor(tol=0.0, n_iter_no_change=5, early_stopping=True,
+                          keep_best=True)
+    mon.update(0, 1.0, -0.5, params)
+    best_W = params[0][0].copy()
+    params[0][0][...] += 1.0
+    mon.update(1, 0.9, -0.7, params)  # worse validation score
+    assert mon.best_epoch == 0
+    np.testing.assert_array_equal(mon.best_params[0][0], best_W)
+
+
+def _setup(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    y = rng.randint(3, size=n)
+    return X, y, init_params([4, 5, 3], rng)
+
+
+def test_fit_epochs_loss_is_the_sample_share_weighted_batch_objective():
+    # With one batch per epoch and alpha > 0, the epoch loss is the full objective
+    # of loss_and_grads at the weights the epoch started from (data term) plus the
+    # penalty at the end weights: check the data part against the closed form.
+    X, y, params = _setup()
+    start = [(W.copy(), b.copy()) for W, b in params]
+    history = []
+    fit_epochs(params, SGD(0.0), LearningRateSchedule("constant", 0.1), X, y, None,
+               n_epochs=1, batch_size=60, alpha=0.0, rng=None, monitor=None,
+               history=history)
+    expected, _ = loss_and_grads(start, X, y, 0.0)
+    assert history[0]["train_loss"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_fit_epochs_restores_the_last_finite_weights_on_divergence():
+    X, y, params = _setup()
+    X = X * 1e150
+    before = [(W.copy(), b.copy()) for W, b in params]
+    history = []
+    with np.errstate(all="ignore"):
+        result = fit_epochs(
+            params, SGD(0.9), LearningRateSchedule("constant", 1e3), X, y, None,
+            n_epochs=5, batch_size=8, alpha=0.0, rng=None, monitor=None,
+            history=history,
+        )
+    assert result.diverged
+    for (W, b), (W0, b0) in zip(params, before, strict=True):
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
+
+
+def test_fit_epochs_stops_after_the_batch_when_asked():
+    X, y, params = _setup()
+    calls = []
+
+    def stop_requested():
+        calls.append(1)
+        return len(calls) >= 3
+
+    history = []
+    result = fit_epochs(params, SGD(0.0), LearningRateSchedule("constant", 0.1), X, y,
+                        None, n_epochs=10, batch_size=10, alpha=0.0, rng=None,
+                        monitor=None, history=history,
+                        stop_requested=stop_requested)
+    assert result.interrupted and result.n_epochs == 1 and result.t == 30
+    assert math.isfinite(history[0]["train_loss"])
+
+
+def test_fit_epochs_skips_the_update_of_an_all_zero_weight_batch():
+    X, y, params = _setup(n=20)
+    sw = np.ones(20)
+    sw[:10] = 0.0
+    before = [(W.copy(), b.copy()) for W, b in params]
+    fit_epochs(params, SGD(0.0), LearningRateSchedule("constant", 0.1), X, y, sw,
+               n_epochs=1, batch_size=10, alpha=0.0, rng=None, monitor=None,
+               history=[])
+    _, grads = loss_and_grads(before, X[10:], y[10:], 0.0)
+    np.testing.assert_allclose(params[0][0], before[0][0] - 0.1 * grads[0][0])
+
+
+def test_interrupt_guard_turns_sigint_into_a_flag_and_restores_the_handler():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals can only be handled in the main thread")
+    previous = signal.getsignal(signal.SIGINT)
+    with interrupt_guard() as stop_requested:
+        assert not stop_requested()
+        signal.raise_signal(signal.SIGINT)
+        assert stop_requested()
+    assert signal.getsignal(signal.SIGINT) is previous
+
+
+def test_interrupt_guard_outside_the_main_thread_is_inert():
+    seen = []
+
+    def run():
+        with interrupt_guard() as stop_requested:
+            seen.append(stop_requested())
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert seen == [False]
