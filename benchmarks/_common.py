@@ -209,35 +209,61 @@ class RatioStats:
         )
 
 
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock and process-CPU seconds of one measurement.
+
+    With one BLAS thread, CPU time is the time the work itself took even when a
+    neighbour preempts us (cache and memory-bandwidth contention still show), so it is
+    the steadier clock on a shared machine; wall time is what a user waits.
+    """
+
+    wall: float
+    cpu: float
+
+    def __truediv__(self, k):
+        return Timing(self.wall / k, self.cpu / k)
+
+    def get(self, clock):
+        return getattr(self, clock)
+
+
 @dataclass
 class RoundsResult:
-    times: dict[str, list[float]] = field(default_factory=dict)
+    times: dict[str, list[Timing]] = field(default_factory=dict)
+    clock: str = "wall"
 
-    def median(self, name):
-        return statistics.median(self.times[name])
+    def values(self, name, clock=None):
+        return [t.get(clock or self.clock) for t in self.times[name]]
 
-    def ratio(self, num, den):
+    def median(self, name, clock=None):
+        return statistics.median(self.values(name, clock))
+
+    def ratio(self, num, den, clock=None):
         """Paired ratios: one per round, num/den measured in the same round."""
-        return RatioStats.of(
-            [a / b for a, b in zip(self.times[num], self.times[den], strict=True)]
-        )
+        a, b = self.values(num, clock), self.values(den, clock)
+        return RatioStats.of([x / y for x, y in zip(a, b, strict=True)])
 
 
 def timeit_once(fn):
-    t0 = time.perf_counter()
+    """Time one call of ``fn``; return a :class:`Timing`."""
+    c0, t0 = time.process_time(), time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    return Timing(time.perf_counter() - t0, time.process_time() - c0)
 
 
-def paired_rounds(contenders: dict[str, Callable[[], float]], rounds: int):
+def paired_rounds(
+    contenders: dict[str, Callable[[], Timing]], rounds: int, clock="wall"
+):
     """Run every contender once per round, rotating the order between rounds.
 
-    Each callable returns the quantity to record (e.g. seconds per epoch). Rotating
+    Each callable returns a :class:`Timing` (e.g. seconds per epoch); ``clock``
+    ("wall" or "cpu") is the default clock of the result. Rotating
     the order spreads slow drifts (thermal, neighbours) over all contenders, and
     ratios are then formed within a round.
     """
     names = list(contenders)
-    res = RoundsResult({n: [] for n in names})
+    res = RoundsResult({n: [] for n in names}, clock)
     for r in range(rounds):
         k = r % len(names)
         for name in names[k:] + names[:k]:
@@ -404,4 +430,11 @@ def common_parser(description):
         "--quick", action="store_true", help="small sizes, 1 round: a smoke test"
     )
     p.add_argument("--rounds", type=int, default=None, help="paired rounds")
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="clock of the main table: wall time (default) or process CPU time, "
+        "steadier on a busy machine with --threads 1; the other is printed too",
+    )
     return p

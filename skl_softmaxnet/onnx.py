@@ -16,10 +16,10 @@ The exported graph is the network itself::
     label         = Gather(classes_, ArgMax(logits, axis=1))
     probabilities = Softmax(logits, axis=1)
 
-It computes in the wider of the input's and the weights' floating types (a model
-trained in float64 and fed float32 runs in float64, as ``predict_proba`` does),
-then returns probabilities in the input's type, so ONNX Runtime's probabilities
-agree with ``predict_proba`` to float rounding and its labels with ``predict``.
+Like ``predict_proba``, it casts the input to the weights' floating type (the
+type the model was trained in) and computes in that type; the probabilities come
+back in the input's type. So ONNX Runtime's probabilities agree with
+``predict_proba`` to float rounding and its labels with ``predict``.
 
 Options (``to_onnx(..., options={id(model): {...}})`` or by class):
 ``zipmap`` (``True``, the skl2onnx default, gives a list of ``{label: proba}``
@@ -32,13 +32,22 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto
-from skl2onnx import update_registered_converter
-from skl2onnx.common._container import ModelComponentContainer
-from skl2onnx.common._topology import Operator, Scope
-from skl2onnx.common.data_types import guess_proto_type
-from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
-from skl2onnx.common.utils_classifier import get_label_classes
+
+try:
+    from onnx import TensorProto
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common._container import ModelComponentContainer
+    from skl2onnx.common._topology import Operator, Scope
+    from skl2onnx.common.data_types import guess_proto_type
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "skl_softmaxnet.onnx needs skl2onnx and onnx: "
+        'pip install "skl_softmaxnet[onnx]"'
+    ) from exc
 
 from skl_softmaxnet import SoftmaxNetClassifier
 
@@ -55,11 +64,9 @@ _OPTIONS: dict[str, list[Any]] = {
 _NUMPY_OF_PROTO = {TensorProto.FLOAT: np.float32, TensorProto.DOUBLE: np.float64}
 
 
-def _compute_proto_type(input_proto: int, weights_dtype: np.dtype) -> int:
-    """ONNX element type the network runs in: the wider of input and weights."""
-    if input_proto == TensorProto.DOUBLE or weights_dtype == np.float64:
-        return TensorProto.DOUBLE
-    return TensorProto.FLOAT
+def _compute_proto_type(weights_dtype: np.dtype) -> int:
+    """ONNX element type the network runs in: the weights' type, as in predict."""
+    return TensorProto.DOUBLE if weights_dtype == np.float64 else TensorProto.FLOAT
 
 
 def _label_initializer(classes: np.ndarray) -> tuple[int, np.ndarray]:
@@ -87,8 +94,14 @@ def _label_initializer(classes: np.ndarray) -> tuple[int, np.ndarray]:
     )
 
 
-def _add_node(scope: Scope, container: ModelComponentContainer, op_type: str,
-              inputs: list[str], output: str | None = None, **attrs: Any) -> str:
+def _add_node(
+    scope: Scope,
+    container: ModelComponentContainer,
+    op_type: str,
+    inputs: list[str],
+    output: str | None = None,
+    **attrs: Any,
+) -> str:
     """Append one ONNX node and return the name of its (single) output."""
     if output is None:
         output = scope.get_unique_variable_name(op_type.lower())
@@ -120,7 +133,7 @@ def convert_softmaxnet_classifier(
     model = operator.raw_operator
     input_proto = guess_proto_type(operator.inputs[0].type)
     proba_proto = guess_proto_type(operator.outputs[1].type)
-    compute_proto = _compute_proto_type(input_proto, np.asarray(model.coefs_[0]).dtype)
+    compute_proto = _compute_proto_type(np.asarray(model.coefs_[0]).dtype)
     compute_dtype = _NUMPY_OF_PROTO[compute_proto]
 
     activation = operator.inputs[0].full_name
@@ -128,7 +141,9 @@ def convert_softmaxnet_classifier(
         activation = _add_node(scope, container, "Cast", [activation], to=compute_proto)
 
     n_layers = len(model.coefs_)
-    for i, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_)):
+    for i, (coef, intercept) in enumerate(
+        zip(model.coefs_, model.intercepts_, strict=True)
+    ):
         coef = np.asarray(coef, dtype=compute_dtype)
         intercept = np.asarray(intercept, dtype=compute_dtype)
         coef_name = scope.get_unique_variable_name(f"coef{i}")
@@ -151,8 +166,12 @@ def convert_softmaxnet_classifier(
     )
     argmax = _add_node(scope, container, "ArgMax", [logits], axis=1, keepdims=0)
     _add_node(
-        scope, container, "Gather", [classes_name, argmax],
-        output=operator.outputs[0].full_name, axis=0,
+        scope,
+        container,
+        "Gather",
+        [classes_name, argmax],
+        output=operator.outputs[0].full_name,
+        axis=0,
     )
 
     # Probabilities: softmax over the class axis, returned in the input's type.
@@ -161,7 +180,9 @@ def convert_softmaxnet_classifier(
         _add_node(scope, container, "Softmax", [logits], output=proba_output, axis=1)
     else:
         proba = _add_node(scope, container, "Softmax", [logits], axis=1)
-        _add_node(scope, container, "Cast", [proba], output=proba_output, to=proba_proto)
+        _add_node(
+            scope, container, "Cast", [proba], output=proba_output, to=proba_proto
+        )
 
 
 def register() -> None:

@@ -443,7 +443,8 @@ def _expand(cases):
     for case in cases:
         for method in case.methods:
             for state in case.states:
-                yield pytest.param(case, method, state, id=f"{case.id}-{method}-{state}")
+                case_id = f"{case.id}-{method}-{state}"
+                yield pytest.param(case, method, state, id=case_id)
 
 
 EXPANDED = list(_expand(CASES))

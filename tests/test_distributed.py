@@ -89,8 +89,9 @@ def test_search_on_dask_cluster_matches_sequential(dask_client, kind):
             on_cluster = _fit_quietly(_search(kind), X, y)
 
     assert tasks.data, "no task ran on the cluster"
-    expected, actual = _comparable(sequential.cv_results_), _comparable(
-        on_cluster.cv_results_
+    expected, actual = (
+        _comparable(sequential.cv_results_),
+        _comparable(on_cluster.cv_results_),
     )
     assert expected.keys() == actual.keys()
     for key in expected:

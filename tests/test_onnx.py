@@ -14,6 +14,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import skl_softmaxnet.onnx  # noqa: E402, F401  (registers the converter)
 from skl_softmaxnet import SoftmaxNetClassifier  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 PROBA_ATOL = 1e-5
 HIDDEN = [(), (16,), (16, 8)]
 

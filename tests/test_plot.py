@@ -202,12 +202,14 @@ def test_plot_options(clf_train_only):
         title="custom",
         train_kw={"color": "red", "label": "train"},
         best_epoch_kw={"color": "black"},
+        legend_kw={"title": "curves"},
     )
     assert disp.ax_.get_yscale() == "log"
     assert disp.ax_.get_title() == "custom"
     assert disp.lines_["train_loss"].get_color() == "red"
     assert disp.best_epoch_line_.get_color() == "black"
     assert _legend_labels(disp)[0] == "train"
+    assert disp.legend_.get_title().get_text() == "curves"
 
 
 def test_plot_from_history_without_best_epoch():

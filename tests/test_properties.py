@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skl_softmaxnet import SoftmaxNetClassifier
 
-N_EXAMPLES = 30
+N_EXAMPLES = 40
 PROPERTY_SETTINGS = settings(
     max_examples=N_EXAMPLES,
     deadline=None,
@@ -66,13 +66,11 @@ def _labels(y, kind):
     if kind == "negative-int":
         return 10 * y - 7
     if kind == "float":
-        return y / 4.0 - 0.5
+        return 2.0 * y - 3.0  # integral floats: non-integral ones are "continuous"
     if kind == "str":
         return np.array([f"class_{k:02d}" for k in y])
     if kind == "object":
         return np.array([f"c{k:03d}" for k in y], dtype=object)
-    if kind == "bool":
-        return y.astype(bool)
     raise AssertionError(kind)
 
 
@@ -120,12 +118,14 @@ def test_probabilities_are_a_distribution_and_predict_is_their_argmax(
     )
     assert set(np.unique(pred)) <= set(np.unique(labels))
 
-    # log-softmax equals log(softmax) wherever the latter is finite
+    # log-softmax equals log(softmax) wherever the latter is finite; a subnormal
+    # probability (below finfo.tiny, e.g. exp(-101) in float32) keeps only a few
+    # significant bits, so its log is compared only where the probability is normal
     log_proba = clf.predict_log_proba(Xin)
     assert np.all(np.isfinite(log_proba))
     with np.errstate(divide="ignore"):
         naive = np.log(proba)
-    finite = np.isfinite(naive)
+    finite = np.isfinite(naive) & (proba >= np.finfo(dtype).tiny)
     rtol = 1e-5 if dtype is np.float32 else 1e-12
     np.testing.assert_allclose(log_proba[finite], naive[finite], rtol=rtol, atol=rtol)
 
@@ -171,16 +171,17 @@ def test_dense_and_sparse_input_give_the_same_model(problem, fmt, density):
     X = np.where(rng.uniform(size=X.shape) < density, X, 0).astype(X.dtype)
     dense = _fit(X, y, **params)
     sparse = _fit(sp.csr_matrix(X).asformat(fmt), y, **params)
-    # same arithmetic up to the summation order of the sparse products
-    tol = 1e-4 if X.dtype == np.float32 else 1e-10
+    # same arithmetic up to the summation order of the sparse products (measured:
+    # 1.4e-7 relative in float32, 4e-16 in float64)
+    tol = 1e-5 if X.dtype == np.float32 else 1e-12
     for u, v in zip(
         dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_,
         strict=True,
     ):
-        np.testing.assert_allclose(u, v, rtol=tol, atol=tol)
+        np.testing.assert_allclose(u, v, rtol=tol, atol=tol * np.abs(u).max())
     np.testing.assert_allclose(
         dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)),
-        rtol=tol, atol=tol,
+        rtol=0, atol=tol,
     )
 
 
@@ -195,6 +196,6 @@ def test_float32_and_float64_agree_to_float32_precision_on_well_scaled_data(prob
     assert m32.coefs_[0].dtype == np.float32 and m64.coefs_[0].dtype == np.float64
     p64 = m64.predict_proba(X)
     p32 = m32.predict_proba(X.astype(np.float32))
-    # a few epochs of SGD amplify float32 rounding by the number of steps and
-    # the conditioning: float32 eps is 1.2e-7; 1e-4 leaves room for ~1000 eps
-    np.testing.assert_allclose(p32, p64, rtol=0, atol=1e-4)
+    # float32 eps is 1.2e-7; a few SGD steps amplify the rounding a little
+    # (measured: at most 1.5e-7 over these examples), so 1e-5 is float32 precision
+    np.testing.assert_allclose(p32, p64, rtol=0, atol=1e-5)
