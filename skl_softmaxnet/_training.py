@@ -241,7 +241,8 @@ def fit_epochs(
     ``validate(params) -> (val_loss, val_score)`` is called after each epoch when
     given; ``on_epoch_end(record) -> bool`` may ask to stop. ``monitor=None`` disables
     stopping (``partial_fit``). On divergence the weights are restored in place to
-    those at the end of the last finite epoch.
+    those at the end of the last finite epoch (one epoch further back when the
+    epoch's first batch already failed).
     """
     layer_sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
     dtype = params[0][0].dtype
@@ -253,7 +254,10 @@ def fit_epochs(
             sw = sample_weight if rows is None else sample_weight[rows]
             total_weight = float(sw.sum())
     ws = Workspace(X, layer_sizes, min(batch_size, n_samples), dtype)
-    last_good = _copy_params(params)
+    # The weights at the end of the last two finite epochs. A batch's loss is
+    # computed before its update, so when the first batch of an epoch fails, the
+    # weights the epoch started from are the culprits: step back one more epoch.
+    last_good, prev_good = _copy_params(params), None
     result = EpochResult(t=t)
     for k in range(n_epochs):
         epoch = epoch_offset + k
@@ -270,7 +274,8 @@ def fit_epochs(
                 math.isfinite(float(b.sum())) for _, b in params
             )
         if diverged or not finite:
-            _copy_params(last_good, params)
+            back = diverged and n_batches == 0 and prev_good is not None
+            _copy_params(prev_good if back else last_good, params)
             result.diverged = True
             return result
         result.t += n_seen
@@ -291,7 +296,8 @@ def fit_epochs(
         if interrupted:
             result.interrupted = True
             return result
-        _copy_params(params, last_good)
+        # rotate the two snapshots: no allocation after the second epoch
+        prev_good, last_good = last_good, _copy_params(params, prev_good)
         stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
         if monitor is not None and monitor.update(epoch, train_loss, val_score, params):
             if schedule.on_plateau():

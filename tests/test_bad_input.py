@@ -719,11 +719,6 @@ DIVERGING = [
         {"hidden_layer_sizes": (8,)},
         1e150,
         id="features-1e150",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="fit_epochs restores the end-of-epoch weights whose loss on the "
-            "next batch was already non-finite; they overflow predict_proba (NaN)",
-        ),
     ),
 ]
 
