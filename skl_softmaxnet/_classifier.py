@@ -186,7 +186,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             Interval(Integral, 1, None, closed="left"),
         ],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [StrOptions(set(LR_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -325,9 +328,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
             sample_weight = np.array(sample_weight, dtype=X.dtype)  # never alias
         if self.class_weight is not None:
-            cw = compute_sample_weight(
-                self._class_weight_dict(classes), y_idx
-            ).astype(X.dtype)
+            cw = compute_sample_weight(self._class_weight_dict(classes), y_idx).astype(
+                X.dtype
+            )
             sample_weight = cw if sample_weight is None else sample_weight * cw
         if sample_weight is not None and not np.any(sample_weight > 0):
             raise ValueError(
@@ -400,8 +403,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     # ----------------------------------------------------------------------- fit
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
-            sample_weight_val=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Train the network on (X, y).
 
         Parameters
@@ -472,8 +483,15 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             self.__dict__.update(state)
             raise
         self._run(
-            X, y_idx, sw, rows=rows, val=val, n_epochs=self.max_iter,
-            rng=rng if self.shuffle else None, stopping=True, fit_args=(X, y),
+            X,
+            y_idx,
+            sw,
+            rows=rows,
+            val=val,
+            n_epochs=self.max_iter,
+            rng=rng if self.shuffle else None,
+            stopping=True,
+            fit_args=(X, y),
         )
         return self
 
@@ -582,8 +600,17 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             rng = np.random.RandomState(
                 (self._shuffle_seed + self.n_iter_) % np.iinfo(np.int32).max
             )
-        self._run(X, y_idx, sw, rows=None, val=None, n_epochs=1, rng=rng,
-                  stopping=False, fit_args=None)
+        self._run(
+            X,
+            y_idx,
+            sw,
+            rows=None,
+            val=None,
+            n_epochs=1,
+            rng=rng,
+            stopping=False,
+            fit_args=None,
+        )
         return self
 
     def _run(self, X, y_idx, sw, *, rows, val, n_epochs, rng, stopping, fit_args):
@@ -617,7 +644,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         n_train = y_idx.shape[0] if rows is None else rows.shape[0]
         with interrupt_guard() as stop_requested:
             result = fit_epochs(
-                params, optimizer, schedule, X, y_idx, sw,
+                params,
+                optimizer,
+                schedule,
+                X,
+                y_idx,
+                sw,
                 rows=rows,
                 n_epochs=n_epochs,
                 batch_size=self._batch_size(n_train),
@@ -695,9 +727,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if scorer is None:
                 return val_loss, -val_loss
             kwargs = {} if sw_val is None else {"sample_weight": sw_val}
-            return val_loss, float(
-                scorer(self, X_val, self.classes_[y_val], **kwargs)
-            )
+            return val_loss, float(scorer(self, X_val, self.classes_[y_val], **kwargs))
 
         return validate
 
@@ -706,9 +736,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         verbose = self.verbose
         ctx = None
         if HAS_CALLBACKS and fit_args is not None and hasattr(self, "_skl_callbacks"):
-            ctx = self._init_callback_context(
-                max_subtasks=self.max_iter - self.n_iter_
-            )
+            ctx = self._init_callback_context(max_subtasks=self.max_iter - self.n_iter_)
             ctx.call_on_fit_task_begin(estimator=self, X=fit_args[0], y=fit_args[1])
         if verbose:
             cols = "epoch  train_loss" + ("    val_loss   val_score" if has_val else "")
@@ -763,7 +791,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _validate_predict(self, X):
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"),
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
             dtype=(np.float64, np.float32),
         )
         if sp.issparse(X) and X.format == "csc":
@@ -835,4 +866,3 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """
         log_proba = self.predict_log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]
-

@@ -38,9 +38,10 @@ def numerical_gradients(
     ``(8 (f(p+e) - f(p-e)) - (f(p+2e) - f(p-2e))) / (12 e)`` (error O(e^4), so a
     large step keeps rounding error small). ReLU makes the objective piecewise
     smooth: where a step of up to ``2 eps`` would switch a hidden unit on or off, a
-    central difference would average two branches. There the checker uses the second-order one-sided difference on the
-    side that keeps the current on/off pattern, which is the derivative the analytic
-    code takes (a unit exactly at zero counts as off, so passes no gradient).
+    central difference would average two branches. There the checker uses the
+    second-order one-sided difference on the side that keeps the current on/off
+    pattern, which is the derivative the analytic code takes (a unit exactly at zero
+    counts as off, so passes no gradient).
 
     Returns
     -------

@@ -280,15 +280,18 @@ def loss_and_grads(
     >>> from skl_softmaxnet._math import init_params, loss_and_grads
     >>> rng = np.random.RandomState(0)
     >>> params = init_params([3, 4, 2], rng)
-    >>> loss, grads = loss_and_grads(params, rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1]))
+    >>> X, y = rng.normal(size=(5, 3)), np.array([0, 1, 1, 0, 1])
+    >>> loss, grads = loss_and_grads(params, X, y)
     >>> [g[0].shape for g in grads]
     [(3, 4), (4, 2)]
     """
     acts = forward(params, X)
     log_proba = log_softmax(acts[-1], out=acts[-1])
     S = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
-    loss = (weighted_cross_entropy(log_proba, y, sample_weight)
-            + 0.5 * alpha * penalty(params)) / S
+    loss = (
+        weighted_cross_entropy(log_proba, y, sample_weight)
+        + 0.5 * alpha * penalty(params)
+    ) / S
     deltas = backward(params, acts, inplace_output_delta(log_proba, y, sample_weight))
     grads = []
     for (W, _), A, d in zip(params, acts[:-1], deltas, strict=True):

@@ -131,7 +131,8 @@ class LearningRateSchedule:
     """Per-epoch learning rate, with MLPClassifier's meanings.
 
     - ``'constant'``: ``learning_rate_init`` throughout.
-    - ``'invscaling'``: after each epoch, ``lr = learning_rate_init / (t + 1) ** power_t``
+    - ``'invscaling'``: after each epoch,
+      ``lr = learning_rate_init / (t + 1) ** power_t``
       with ``t`` the number of samples seen so far (``t_``), as MLPClassifier.
     - ``'adaptive'``: constant while training goes well; each time the stopping monitor
       sees ``n_iter_no_change`` consecutive epochs without an improvement of ``tol``

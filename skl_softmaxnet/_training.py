@@ -266,7 +266,15 @@ def fit_epochs(
         batches = iter_minibatches(n_samples, batch_size, rng, rows)
         with np.errstate(over="ignore", invalid="ignore"):
             data_loss, n_batches, n_seen, diverged, interrupted = run_epoch(
-                params, optimizer, X, y, sample_weight, batches, ws, alpha, lr,
+                params,
+                optimizer,
+                X,
+                y,
+                sample_weight,
+                batches,
+                ws,
+                alpha,
+                lr,
                 stop_requested,
             )
             pen = penalty(params)

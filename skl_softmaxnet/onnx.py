@@ -12,7 +12,7 @@ Needs the ``onnx`` extra: ``pip install "skl_softmaxnet[onnx]"``.
 
 The exported graph is the network itself::
 
-    X -> Cast -> (MatMul -> Add -> Relu) * n_hidden -> MatMul -> Add -> logits
+    X -> [Cast] -> (MatMul -> Add -> Relu) * n_hidden -> MatMul -> Add -> logits
     label         = Gather(classes_, ArgMax(logits, axis=1))
     probabilities = Softmax(logits, axis=1)
 
@@ -21,7 +21,8 @@ type the model was trained in) and computes in that type; the probabilities come
 back in the input's type. So ONNX Runtime's probabilities agree with
 ``predict_proba`` to float rounding and its labels with ``predict``.
 
-Options (``to_onnx(..., options={id(model): {...}})`` or by class):
+Options (``to_onnx(..., options={"zipmap": False})``, or keyed by ``id(model)``
+or by class to target one step of a pipeline):
 ``zipmap`` (``True``, the skl2onnx default, gives a list of ``{label: proba}``
 dicts; ``False`` gives an ``(n_samples, n_classes)`` array; ``'columns'`` one
 output per class) and ``nocl`` (``True`` replaces the labels by class indices).
@@ -29,15 +30,13 @@ output per class) and ``nocl`` (``True`` replaces the labels by class indices).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 try:
     from onnx import TensorProto
     from skl2onnx import update_registered_converter
-    from skl2onnx.common._container import ModelComponentContainer
-    from skl2onnx.common._topology import Operator, Scope
     from skl2onnx.common.data_types import guess_proto_type
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
@@ -50,6 +49,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from skl_softmaxnet import SoftmaxNetClassifier
+
+if TYPE_CHECKING:  # skl2onnx's graph-building types, for annotations only
+    from skl2onnx.common._container import ModelComponentContainer
+    from skl2onnx.common._topology import Operator, Scope
 
 __all__ = ["ALIAS", "convert_softmaxnet_classifier", "register"]
 

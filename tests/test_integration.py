@@ -46,10 +46,14 @@ def test_grid_search_with_two_jobs_and_an_mlpclassifier_grid(iris):
     }
     from sklearn.pipeline import Pipeline
 
-    for clf in (MLPClassifier(solver="sgd", random_state=0),
-                SoftmaxNetClassifier(random_state=0)):
+    for clf in (
+        MLPClassifier(solver="sgd", random_state=0),
+        SoftmaxNetClassifier(random_state=0),
+    ):
         search = GridSearchCV(
-            Pipeline([("scale", StandardScaler()), ("clf", clf)]), grid, cv=3,
+            Pipeline([("scale", StandardScaler()), ("clf", clf)]),
+            grid,
+            cv=3,
             n_jobs=2,
         ).fit(X, y)
         assert len(search.cv_results_["params"]) == 4
@@ -60,7 +64,9 @@ def test_grid_search_with_two_jobs_and_an_mlpclassifier_grid(iris):
 def test_cross_val_score(iris):
     X, y = iris
     scores = cross_val_score(
-        make_pipeline(StandardScaler(), SoftmaxNetClassifier(random_state=0)), X, y,
+        make_pipeline(StandardScaler(), SoftmaxNetClassifier(random_state=0)),
+        X,
+        y,
         cv=5,
     )
     assert scores.shape == (5,) and scores.mean() > 0.9

@@ -1,4 +1,4 @@
-"""The network maths against independent oracles: closed forms and finite differences."""
+"""The network maths against independent oracles: closed forms, finite differences."""
 
 import numpy as np
 import pytest
@@ -109,7 +109,7 @@ def test_init_params_shapes_scales_and_determinism():
     sizes = [400, 300, 10]
     params = init_params(sizes, np.random.RandomState(0), np.float32)
     again = init_params(sizes, np.random.RandomState(0), np.float32)
-    for (W, b), (W2, b2) in zip(params, again, strict=True):
+    for (W, b), (W2, _) in zip(params, again, strict=True):
         np.testing.assert_array_equal(W, W2)
         assert W.dtype == b.dtype == np.float32
         assert not b.any()
@@ -156,7 +156,9 @@ def test_loss_matches_closed_form_objective():
     assert loss == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("hidden", [(), (7,), (6, 5)], ids=["0hidden", "1hidden", "2hidden"])
+@pytest.mark.parametrize(
+    "hidden", [(), (7,), (6, 5)], ids=["0hidden", "1hidden", "2hidden"]
+)
 @pytest.mark.parametrize("n_classes", [2, 4], ids=["binary", "multiclass"])
 @pytest.mark.parametrize("alpha", [0.0, 0.5], ids=["alpha0", "alpha0.5"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])

@@ -196,3 +196,8 @@ def test_non_integral_float_labels_are_rejected():
 
     with pytest.raises(NotImplementedError, match="integer or string class labels"):
         _label_initializer(np.array([0.5, 1.5]))
+    with pytest.raises(NotImplementedError, match="integer or string class labels"):
+        _label_initializer(np.array([1, "a"], dtype=object))
+    # Strings held in an object array (as pandas gives them) are fine.
+    kind, values = _label_initializer(np.array(["no", "yes"], dtype=object))
+    assert values.tolist() == [b"no", b"yes"]

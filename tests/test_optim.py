@@ -14,7 +14,12 @@ from skl_softmaxnet._optim import SGD, LearningRateSchedule
 
 def _factored(params, X, y, alpha):
     """Forward/backward pieces for SGD.step, via loss_and_grads' building blocks."""
-    from skl_softmaxnet._math import backward, forward, inplace_output_delta, log_softmax
+    from skl_softmaxnet._math import (
+        backward,
+        forward,
+        inplace_output_delta,
+        log_softmax,
+    )
 
     acts = forward(params, X)
     delta = inplace_output_delta(log_softmax(acts[-1]), y)
@@ -41,7 +46,9 @@ def test_sgd_step_matches_sklearn_sgd_optimizer(momentum, nesterov, dtype):
     for step in range(5):
         batch = slice(4 * (step % 4), 4 * (step % 4) + 4)
         ref_params = [(ref[0], ref[1]), (ref[2], ref[3])]
-        _, grads = loss_and_grads(ref_params, X[batch].astype(np.float64), y[batch], alpha)
+        _, grads = loss_and_grads(
+            ref_params, X[batch].astype(np.float64), y[batch], alpha
+        )
         ref_opt.update_params(ref, [g for layer in grads for g in layer])
         inputs, deltas = _factored(ours, X[batch], y[batch], alpha)
         opt.step(ours, inputs, deltas, 1.0 / 4, alpha / 4, lr)

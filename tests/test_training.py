@@ -34,7 +34,9 @@ def test_minibatches_restricted_to_rows():
     rows = np.array([1, 3, 5, 7, 9])
     batches = list(iter_minibatches(5, 2, None, rows))
     np.testing.assert_array_equal(np.concatenate(batches), rows)
-    shuffled = np.concatenate(list(iter_minibatches(5, 2, np.random.RandomState(0), rows)))
+    shuffled = np.concatenate(
+        list(iter_minibatches(5, 2, np.random.RandomState(0), rows))
+    )
     assert sorted(shuffled) == list(rows)
 
 
@@ -63,19 +65,23 @@ def test_workspace_for_sparse_input_indexes_rows():
 
 
 def test_stopping_monitor_counts_plateaus_as_mlpclassifier():
-    mon = StoppingMonitor(tol=0.1, n_iter_no_change=2, early_stopping=False,
-                          keep_best=False)
+    mon = StoppingMonitor(
+        tol=0.1, n_iter_no_change=2, early_stopping=False, keep_best=False
+    )
     params = init_params([2, 2], np.random.RandomState(0))
-    flags = [mon.update(e, loss, None, params)
-             for e, loss in enumerate([1.0, 0.95, 0.93, 0.92])]
+    flags = [
+        mon.update(e, loss, None, params)
+        for e, loss in enumerate([1.0, 0.95, 0.93, 0.92])
+    ]
     assert flags == [False, False, False, True]
     assert mon.best_loss == 0.92 and mon.best_epoch == 3
 
 
 def test_stopping_monitor_keeps_a_copy_of_the_best_weights():
     params = init_params([2, 2], np.random.RandomState(0))
-    mon = StoppingMonitor(tol=0.0, n_iter_no_change=5, early_stopping=True,
-                          keep_best=True)
+    mon = StoppingMonitor(
+        tol=0.0, n_iter_no_change=5, early_stopping=True, keep_best=True
+    )
     mon.update(0, 1.0, -0.5, params)
     best_W = params[0][0].copy()
     params[0][0][...] += 1.0
@@ -98,9 +104,20 @@ def test_fit_epochs_loss_is_the_sample_share_weighted_batch_objective():
     X, y, params = _setup()
     start = [(W.copy(), b.copy()) for W, b in params]
     history = []
-    fit_epochs(params, SGD(0.0), LearningRateSchedule("constant", 0.1), X, y, None,
-               n_epochs=1, batch_size=60, alpha=0.0, rng=None, monitor=None,
-               history=history)
+    fit_epochs(
+        params,
+        SGD(0.0),
+        LearningRateSchedule("constant", 0.1),
+        X,
+        y,
+        None,
+        n_epochs=1,
+        batch_size=60,
+        alpha=0.0,
+        rng=None,
+        monitor=None,
+        history=history,
+    )
     expected, _ = loss_and_grads(start, X, y, 0.0)
     assert history[0]["train_loss"] == pytest.approx(expected, rel=1e-12)
 
@@ -112,8 +129,17 @@ def test_fit_epochs_restores_the_last_finite_weights_on_divergence():
     history = []
     with np.errstate(all="ignore"):
         result = fit_epochs(
-            params, SGD(0.9), LearningRateSchedule("constant", 1e3), X, y, None,
-            n_epochs=5, batch_size=8, alpha=0.0, rng=None, monitor=None,
+            params,
+            SGD(0.9),
+            LearningRateSchedule("constant", 1e3),
+            X,
+            y,
+            None,
+            n_epochs=5,
+            batch_size=8,
+            alpha=0.0,
+            rng=None,
+            monitor=None,
             history=history,
         )
     assert result.diverged
@@ -131,10 +157,21 @@ def test_fit_epochs_stops_after_the_batch_when_asked():
         return len(calls) >= 3
 
     history = []
-    result = fit_epochs(params, SGD(0.0), LearningRateSchedule("constant", 0.1), X, y,
-                        None, n_epochs=10, batch_size=10, alpha=0.0, rng=None,
-                        monitor=None, history=history,
-                        stop_requested=stop_requested)
+    result = fit_epochs(
+        params,
+        SGD(0.0),
+        LearningRateSchedule("constant", 0.1),
+        X,
+        y,
+        None,
+        n_epochs=10,
+        batch_size=10,
+        alpha=0.0,
+        rng=None,
+        monitor=None,
+        history=history,
+        stop_requested=stop_requested,
+    )
     assert result.interrupted and result.n_epochs == 1 and result.t == 30
     assert math.isfinite(history[0]["train_loss"])
 
@@ -144,9 +181,20 @@ def test_fit_epochs_skips_the_update_of_an_all_zero_weight_batch():
     sw = np.ones(20)
     sw[:10] = 0.0
     before = [(W.copy(), b.copy()) for W, b in params]
-    fit_epochs(params, SGD(0.0), LearningRateSchedule("constant", 0.1), X, y, sw,
-               n_epochs=1, batch_size=10, alpha=0.0, rng=None, monitor=None,
-               history=[])
+    fit_epochs(
+        params,
+        SGD(0.0),
+        LearningRateSchedule("constant", 0.1),
+        X,
+        y,
+        sw,
+        n_epochs=1,
+        batch_size=10,
+        alpha=0.0,
+        rng=None,
+        monitor=None,
+        history=[],
+    )
     _, grads = loss_and_grads(before, X[10:], y[10:], 0.0)
     np.testing.assert_allclose(params[0][0], before[0][0] - 0.1 * grads[0][0])
 
