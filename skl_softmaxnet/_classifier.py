@@ -640,7 +640,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if has_val:
             validate = self._make_validator(*val)
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, has_val)
-        start = len(self.history_)
         n_train = y_idx.shape[0] if rows is None else rows.shape[0]
         with interrupt_guard() as stop_requested:
             result = fit_epochs(
@@ -668,13 +667,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._learning_rate = schedule.current
         self.n_iter_ += result.n_epochs
         self.t_ = result.t
-        self._store_history(start, monitor, has_val)
-        if monitor.best_params is not None and self.restore_best_weights:
+        self._store_history()
+        if monitor.best_params is not None:  # kept only to be restored
             for i, (W, b) in enumerate(monitor.best_params):
                 np.copyto(self.coefs_[i], W)
                 np.copyto(self.intercepts_[i], b)
-            self.best_epoch_ = monitor.best_epoch + 1
-        elif monitor.best_epoch >= 0:
+        if monitor.best_epoch >= 0:
             self.best_epoch_ = monitor.best_epoch + 1
         if result.interrupted:
             warnings.warn(
@@ -700,13 +698,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 stacklevel=3,
             )
 
-    def _store_history(self, start, monitor, has_val):
+    def _store_history(self):
+        """Derive the MLPClassifier-style curves from history_ (one source)."""
         hist = self.history_
         self.loss_curve_ = [r["train_loss"] for r in hist]
-        if self.loss_curve_:
-            self.loss_ = self.loss_curve_[-1]
+        # None until an epoch completes (a fit that diverged in its first epoch)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
         self.best_loss_ = min(self.loss_curve_, default=np.inf)
-        if has_val or any("val_score" in r for r in hist):
+        if any("val_score" in r for r in hist):
             self.validation_scores_ = [r.get("val_score", np.nan) for r in hist]
             self.validation_loss_curve_ = [r.get("val_loss", np.nan) for r in hist]
             self.best_validation_score_ = float(np.nanmax(self.validation_scores_))
@@ -777,16 +776,26 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         }
 
     # ------------------------------------------------------------------- predict
-    def _log_proba(self, X, params=None):
-        """log_softmax of the logits, computed chunk by chunk."""
+    def _chunked_logits(self, X, params=None, *, log_softmax_=False):
+        """Logits (or their log_softmax), CHUNK_ROWS rows at a time.
+
+        Bounds the extra memory of predicting any number of rows to one chunk's
+        activations, CHUNK_ROWS * (sum of layer widths) floats, plus the output.
+        """
         params = self._params if params is None else params
         n = X.shape[0]
         out = np.empty((n, params[-1][0].shape[1]), dtype=params[-1][0].dtype)
         for start in range(0, n, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, n)
             logits = forward(params, X[start:stop])[-1]
-            log_softmax(logits, out=out[start:stop])
+            if log_softmax_:
+                log_softmax(logits, out=out[start:stop])
+            else:
+                out[start:stop] = logits
         return out
+
+    def _log_proba(self, X, params=None):
+        return self._chunked_logits(X, params, log_softmax_=True)
 
     def _validate_predict(self, X):
         check_is_fitted(self)
@@ -815,13 +824,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        X = self._validate_predict(X)
-        n = X.shape[0]
-        params = self._params
-        out = np.empty((n, self.n_outputs_), dtype=self.coefs_[0].dtype)
-        for start in range(0, n, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, n)
-            out[start:stop] = forward(params, X[start:stop])[-1]
+        out = self._chunked_logits(self._validate_predict(X))
         if self.n_outputs_ == 2:
             return out[:, 1] - out[:, 0]
         return out
