@@ -209,7 +209,7 @@ def register() -> None:
     >>> X = X.astype(np.float32)
     >>> model = make_pipeline(
     ...     StandardScaler(),
-    ...     SoftmaxNetClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0),
+    ...     SoftmaxNetClassifier(hidden_layer_sizes=(8,), random_state=0),
     ... ).fit(X, y)
     >>> onx = to_onnx(model, X[:1], options={"zipmap": False})
     >>> session = ort.InferenceSession(

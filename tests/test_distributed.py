@@ -180,24 +180,33 @@ def test_more_passes_help_and_fit_restarts():
     np.testing.assert_allclose(again, first)
 
 
-def test_streaming_matches_manual_partial_fit_loop():
-    """Incremental without block shuffling is exactly partial_fit per block."""
+@pytest.mark.parametrize("window_blocks", [None, 2])
+def test_streaming_matches_manual_partial_fit_loop(window_blocks):
+    """Incremental without block shuffling is exactly partial_fit per block,
+    whether it gets the whole array or windows of blocks (as the benchmark does)."""
     wrappers = pytest.importorskip("dask_ml.wrappers")
     X, y = _blobs(1200, random_state=2)
     X_dask = da.from_array(X, chunks=(250, X.shape[1]))
     y_dask = da.from_array(y, chunks=250)
     classes = np.unique(y)
+    n_blocks = X_dask.numblocks[0]
+    step = window_blocks or n_blocks
 
     inc = wrappers.Incremental(
         SoftmaxNetClassifier(hidden_layer_sizes=(8,), random_state=0),
         shuffle_blocks=False,
     )
     with dask.config.set(scheduler="synchronous"):
-        inc.fit(X_dask, y_dask, classes=classes)
+        for start in range(0, n_blocks, step):
+            window = slice(start, start + step)
+            inc.partial_fit(
+                X_dask.blocks[window], y_dask.blocks[window], classes=classes
+            )
 
     manual = SoftmaxNetClassifier(hidden_layer_sizes=(8,), random_state=0)
     for start in range(0, len(X), 250):
         manual.partial_fit(X[start : start + 250], y[start : start + 250], classes)
 
+    assert inc.estimator_.n_iter_ == n_blocks
     for got, want in zip(inc.estimator_.coefs_, manual.coefs_, strict=True):
         np.testing.assert_array_equal(got, want)
