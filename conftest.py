@@ -16,3 +16,7 @@ def _missing(*modules: str) -> bool:
 
 if _missing("skl2onnx", "onnxruntime", "onnx"):
     collect_ignore.append("skl_softmaxnet/onnx.py")
+if _missing("skops"):
+    collect_ignore.append("skl_softmaxnet/io.py")
+if _missing("matplotlib"):
+    collect_ignore.append("skl_softmaxnet/_plot.py")

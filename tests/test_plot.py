@@ -4,7 +4,6 @@ import importlib.util
 import sys
 import warnings
 
-import matplotlib
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -16,6 +15,8 @@ from sklearn.preprocessing import StandardScaler
 
 from skl_softmaxnet import SoftmaxNetClassifier, TrainingCurveDisplay, _plot
 
+# the plot extra is optional: without matplotlib this module skips
+matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
