@@ -27,7 +27,7 @@ __all__ = [
     "log_softmax",
     "softmax",
     "weighted_cross_entropy",
-    "inplace_output_delta",
+    "inplace_softmax_cross_entropy",
     "init_params",
     "forward",
     "backward",
@@ -35,6 +35,21 @@ __all__ = [
     "penalty",
     "loss_and_grads",
 ]
+
+
+# BLAS routines by dtype, looked up once: scipy's get_blas_funcs costs microseconds
+# per call, which adds up at thousands of small batches per second.
+_GEMM = {np.dtype(np.float64): blas.dgemm, np.dtype(np.float32): blas.sgemm}
+_ROWS = np.arange(1024)
+
+
+def _rows(n: int) -> np.ndarray:
+    """``arange(n)``, sliced from a cached array (row indices for fancy indexing)."""
+    global _ROWS
+    rows = _ROWS
+    if rows.shape[0] < n:
+        rows = _ROWS = np.arange(max(n, 2 * rows.shape[0]))
+    return rows[:n]
 
 
 def relu(z: np.ndarray) -> np.ndarray:
@@ -106,27 +121,48 @@ def weighted_cross_entropy(
 
     Computed from log-probabilities, so it is finite whenever the logits are.
     """
-    picked = log_proba[np.arange(log_proba.shape[0]), y]
+    picked = log_proba[_rows(log_proba.shape[0]), y]
     if sample_weight is None:
         return float(-picked.sum())
     return float(-np.dot(sample_weight, picked))
 
 
-def inplace_output_delta(
-    log_proba: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
-) -> np.ndarray:
-    """Turn ``log_proba`` in place into ``w_i * (softmax(z) - onehot(y))``.
+def inplace_softmax_cross_entropy(
+    z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """Fused softmax + cross-entropy: the loss, and ``z`` turned into the delta.
 
-    This is the fused softmax + cross-entropy derivative with respect to the logits:
-    the softmax Jacobian ``S_i (delta_ij - S_j)`` contracted with ``-1/S_y`` collapses
-    to ``S - onehot(y)``. The caller divides by the weight sum later (it is folded into
-    the weight-gradient matrix multiply).
+    Returns ``sum_i w_i CE_i`` and overwrites the logits ``z`` with
+    ``w_i * (softmax(z) - onehot(y))``, the derivative of that sum with respect to the
+    logits: the softmax Jacobian ``S_i (delta_ij - S_j)`` contracted with the
+    cross-entropy gradient ``-1/S_y`` collapses to ``S - onehot(y)``. The caller
+    divides by the weight sum later (it is folded into the weight-gradient GEMM).
+
+    The loss stays in log space, ``CE_i = logsumexp(z_i) - z_iy`` with the row
+    maximum subtracted first, so it is finite for any finite logits; no probability
+    is ever clipped or logged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_softmaxnet._math import inplace_softmax_cross_entropy
+    >>> z = np.array([[0.0, 0.0], [1e4, 0.0]])
+    >>> loss, delta = inplace_softmax_cross_entropy(z, np.array([0, 1]))
+    >>> round(loss, 4), delta.round(2).tolist()
+    (10000.6931, [[-0.5, 0.5], [1.0, -1.0]])
     """
-    np.exp(log_proba, out=log_proba)
-    log_proba[np.arange(log_proba.shape[0]), y] -= 1
-    if sample_weight is not None:
-        log_proba *= sample_weight[:, None]
-    return log_proba
+    rows = _rows(z.shape[0])
+    z -= z.max(axis=1, keepdims=True)
+    ce = -z[rows, y]
+    np.exp(z, out=z)
+    sums = z.sum(axis=1)  # >= 1: the row maximum contributes exp(0)
+    ce += np.log(sums)
+    z /= sums[:, None]
+    z[rows, y] -= 1
+    if sample_weight is None:
+        return float(ce.sum()), z
+    z *= sample_weight[:, None]
+    return float(np.dot(sample_weight, ce)), z
 
 
 def init_params(
@@ -152,7 +188,7 @@ def init_params(
 
 
 def _matmul(A, W: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-    if sp.issparse(A):
+    if type(A) is not np.ndarray and sp.issparse(A):
         res = A @ W
         if out is None:
             return np.asarray(res)
@@ -228,7 +264,13 @@ def gemm_grad_update(
     layer input (dense or sparse), ``delta`` the layer's delta, ``C`` a C-contiguous
     ``(n_in, n_out)`` array (weights, velocity or a gradient buffer).
     """
-    if sp.issparse(A) or not A.flags.c_contiguous or not delta.flags.c_contiguous:
+    gemm = _GEMM.get(C.dtype)
+    if (
+        gemm is None
+        or type(A) is not np.ndarray
+        or not A.flags.c_contiguous
+        or not delta.flags.c_contiguous
+    ):
         prod = A.T @ delta
         if beta == 0:
             np.multiply(prod, alpha, out=C)
@@ -239,7 +281,6 @@ def gemm_grad_update(
         return C
     # C-ordered (n_in, n_out) is Fortran-ordered (n_out, n_in): compute C.T, which is
     # delta.T @ A, with every operand a Fortran view, so BLAS copies nothing.
-    gemm = blas.get_blas_funcs("gemm", (C,))
     gemm(alpha, delta.T, A.T, beta=beta, c=C.T, trans_b=True, overwrite_c=True)
     return C
 
@@ -286,13 +327,10 @@ def loss_and_grads(
     [(3, 4), (4, 2)]
     """
     acts = forward(params, X)
-    log_proba = log_softmax(acts[-1], out=acts[-1])
     S = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
-    loss = (
-        weighted_cross_entropy(log_proba, y, sample_weight)
-        + 0.5 * alpha * penalty(params)
-    ) / S
-    deltas = backward(params, acts, inplace_output_delta(log_proba, y, sample_weight))
+    data_loss, delta = inplace_softmax_cross_entropy(acts[-1], y, sample_weight)
+    loss = (data_loss + 0.5 * alpha * penalty(params)) / S
+    deltas = backward(params, acts, delta)
     grads = []
     for (W, _), A, d in zip(params, acts[:-1], deltas, strict=True):
         gW = W * (alpha / S)

@@ -22,10 +22,12 @@ __all__ = ["SGD", "LearningRateSchedule", "LR_SCHEDULES"]
 LR_SCHEDULES = ("constant", "invscaling", "adaptive", "cosine")
 
 
+_AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
+
+
 def _axpy(x: np.ndarray, y: np.ndarray, a: float) -> None:
-    """``y += a * x`` in place, one pass, no temporary."""
-    fn = blas.get_blas_funcs("axpy", (y,))
-    fn(x.ravel(), y.ravel(), a=a)
+    """``y += a * x`` in place, one pass, no temporary (x, y C-contiguous)."""
+    _AXPY[y.dtype](x.ravel(), y.ravel(), a=a)
 
 
 class SGD:
@@ -104,15 +106,15 @@ class SGD:
         vel = self.velocities
         for i, ((W, b), A, d) in enumerate(zip(params, inputs, deltas, strict=True)):
             vW, vb = vel[2 * i], vel[2 * i + 1]
-            gb = (-lr * scale) * d.sum(axis=0)  # -lr * bias gradient
+            d_sum = d.sum(axis=0)  # the bias gradient is scale * d_sum
             if not self.nesterov:
                 # v <- mu v - lr (scale A^T d + decay W); W <- W + v
                 gemm_grad_update(A, d, vW, -lr * scale, mu)
                 _axpy(W, vW, -lr * decay)
                 _axpy(vW, W, 1.0)
                 vb *= mu
-                vb += gb
-                b += vb
+                _axpy(d_sum, vb, -lr * scale)
+                _axpy(vb, b, 1.0)
             else:
                 # W_t = W + mu v_t - lr g = W + (1 + mu) v_t - mu v_{t-1}. With
                 # W' = W - mu v_{t-1} the decay term is lr*decay*(W' + mu v_{t-1}),
@@ -122,9 +124,11 @@ class SGD:
                 gemm_grad_update(A, d, vW, -lr * scale, mu * (1.0 - lr * decay))
                 _axpy(W, vW, -lr * decay)
                 _axpy(vW, W, 1.0 + mu)
+                # the same for the bias, which has no decay
+                _axpy(vb, b, -mu)
                 vb *= mu
-                vb += gb
-                b += mu * vb + gb
+                _axpy(d_sum, vb, -lr * scale)
+                _axpy(vb, b, 1.0 + mu)
 
 
 class LearningRateSchedule:

@@ -21,10 +21,8 @@ import scipy.sparse as sp
 from ._math import (
     backward,
     forward,
-    inplace_output_delta,
-    log_softmax,
+    inplace_softmax_cross_entropy,
     penalty,
-    weighted_cross_entropy,
 )
 
 __all__ = [
@@ -134,8 +132,7 @@ def run_epoch(
         n = yb.shape[0]
         acts, deltas_buf = workspace.views(n)
         acts = forward(params, Xb, acts)
-        log_proba = log_softmax(acts[-1], out=acts[-1])
-        batch_loss = weighted_cross_entropy(log_proba, yb, swb)
+        batch_loss, delta = inplace_softmax_cross_entropy(acts[-1], yb, swb)
         if not math.isfinite(batch_loss):
             return data_loss, n_batches, n_seen, True, False
         S = float(n) if swb is None else float(swb.sum())
@@ -143,7 +140,6 @@ def run_epoch(
         n_seen += n
         if S > 0:
             n_batches += 1
-            delta = inplace_output_delta(log_proba, yb, swb)
             deltas = backward(params, acts, delta, deltas_buf)
             optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
         if stop_requested():

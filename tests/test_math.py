@@ -14,8 +14,8 @@ from skl_softmaxnet._math import (
     forward,
     gemm_grad_update,
     init_params,
-    inplace_output_delta,
     inplace_relu_grad,
+    inplace_softmax_cross_entropy,
     log_softmax,
     loss_and_grads,
     penalty,
@@ -75,12 +75,23 @@ def test_weighted_cross_entropy_closed_form():
     )
 
 
-def test_output_delta_is_softmax_minus_onehot_times_weight():
+def test_fused_softmax_cross_entropy_gives_the_loss_and_softmax_minus_onehot():
     z = np.array([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]])
     y = np.array([2, 0])
     w = np.array([1.5, 0.5])
-    expected = (softmax(z) - np.eye(3)[y]) * w[:, None]
-    np.testing.assert_allclose(inplace_output_delta(log_softmax(z), y, w), expected)
+    expected_delta = (softmax(z) - np.eye(3)[y]) * w[:, None]
+    expected_loss = weighted_cross_entropy(log_softmax(z), y, w)
+    loss, delta = inplace_softmax_cross_entropy(z, y, w)
+    assert delta is z  # in place
+    assert loss == pytest.approx(expected_loss, rel=1e-14)
+    np.testing.assert_allclose(delta, expected_delta, atol=1e-15)
+
+
+def test_fused_softmax_cross_entropy_is_finite_for_huge_logits():
+    z = np.array([[1e4, 0.0, -1e4], [1e300, 1e300, 0.0]])
+    loss, delta = inplace_softmax_cross_entropy(z, np.array([2, 0]))
+    assert loss == pytest.approx(2e4 + np.log(2))
+    assert np.all(np.isfinite(delta))
 
 
 def test_output_delta_equals_softmax_jacobian_contracted_with_ce_gradient():
@@ -92,7 +103,9 @@ def test_output_delta_equals_softmax_jacobian_contracted_with_ce_gradient():
     dL_dS = np.zeros(4)
     dL_dS[y] = -1.0 / S[y]
     np.testing.assert_allclose(
-        inplace_output_delta(log_softmax(z), np.array([y]))[0], dL_dS @ jac, atol=1e-12
+        inplace_softmax_cross_entropy(z.copy(), np.array([y]))[1][0],
+        dL_dS @ jac,
+        atol=1e-12,
     )
 
 
@@ -198,7 +211,7 @@ def test_backward_delta_is_masked_by_relu():
     params = init_params([3, 4, 2], rng)
     X = rng.normal(size=(5, 3))
     acts = forward(params, X)
-    out = inplace_output_delta(log_softmax(acts[-1]), np.array([0, 1, 0, 1, 1]))
+    _, out = inplace_softmax_cross_entropy(acts[-1], np.array([0, 1, 0, 1, 1]))
     deltas = backward(params, acts, out)
     assert np.all(deltas[0][acts[1] <= 0] == 0)
     np.testing.assert_allclose(

@@ -8,21 +8,20 @@ import pytest
 # Test-only oracle: MLPClassifier's optimizer, fed materialised gradients.
 from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 
-from skl_softmaxnet._math import init_params, loss_and_grads
+from skl_softmaxnet._math import (
+    backward,
+    forward,
+    init_params,
+    inplace_softmax_cross_entropy,
+    loss_and_grads,
+)
 from skl_softmaxnet._optim import SGD, LearningRateSchedule
 
 
 def _factored(params, X, y, alpha):
     """Forward/backward pieces for SGD.step, via loss_and_grads' building blocks."""
-    from skl_softmaxnet._math import (
-        backward,
-        forward,
-        inplace_output_delta,
-        log_softmax,
-    )
-
     acts = forward(params, X)
-    delta = inplace_output_delta(log_softmax(acts[-1]), y)
+    _, delta = inplace_softmax_cross_entropy(acts[-1], y)
     return acts[:-1], backward(params, acts, delta)
 
 
