@@ -96,8 +96,13 @@ def blas_lines(threads=None):
             f"{info.get('version')} kernel={info.get('architecture', '-')} "
             f"num_threads={info.get('num_threads')} ({name})"
         )
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-                "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in (
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    ):
         if var in os.environ:
             lines.append(f"env {var}={os.environ[var]}")
     if "OPENBLAS_CORETYPE" in os.environ:
@@ -203,10 +208,7 @@ class RatioStats:
         return cls(statistics.median(values), min(values), max(values))
 
     def fmt(self, digits=2):
-        return (
-            f"{self.median:.{digits}f} "
-            f"[{self.lo:.{digits}f}-{self.hi:.{digits}f}]"
-        )
+        return f"{self.median:.{digits}f} [{self.lo:.{digits}f}-{self.hi:.{digits}f}]"
 
 
 @dataclass(frozen=True)
@@ -406,9 +408,11 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]):
     ]
 
     def line(cells):
-        return "| " + " | ".join(
-            str(c).ljust(w) for c, w in zip(cells, widths, strict=True)
-        ) + " |"
+        return (
+            "| "
+            + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))
+            + " |"
+        )
 
     out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in rows]

@@ -146,8 +146,14 @@ def main(argv=None):
 
         for label, d, hidden, batch in cases:
             common = [
-                "--data", str(d), "--hidden", str(hidden), "--batch", str(batch),
-                "--threads", str(args.threads),
+                "--data",
+                str(d),
+                "--hidden",
+                str(hidden),
+                "--batch",
+                str(batch),
+                "--threads",
+                str(args.threads),
             ]
             print(f"[running {label} ...]", file=sys.stderr, flush=True)
             base = run_child(SELF, ["--child", "--kind", "baseline", *common])

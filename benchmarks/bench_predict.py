@@ -215,8 +215,13 @@ def main(argv=None):
                     r = run_child(
                         SELF,
                         [
-                            "--child", "--model", paths[label], "--rows", str(n),
-                            "--threads", str(args.threads),
+                            "--child",
+                            "--model",
+                            paths[label],
+                            "--rows",
+                            str(n),
+                            "--threads",
+                            str(args.threads),
                         ],
                     )
                     extra = r["after_mb"] - r["before_mb"]

@@ -110,13 +110,23 @@ def build_configs(quick):
                 )
             )
     configs += [
-        Config("synth2-f64-nesterov", "synth-f64", (256, 128), 128, "nesterov",
-               ep_synth),
-        Config("digits-b32", "digits", (100,), 32, "nesterov", ep_digits,
-               mlp_speedup=3.5),
+        Config(
+            "synth2-f64-nesterov", "synth-f64", (256, 128), 128, "nesterov", ep_synth
+        ),
+        Config(
+            "digits-b32", "digits", (100,), 32, "nesterov", ep_digits, mlp_speedup=3.5
+        ),
         Config("digits-b200", "digits", (100,), 200, "nesterov", ep_digits),
-        Config("sparse-csr", "sparse", (64,), 200, "nesterov", ep_sparse,
-               learning_rate_init=1e-2, mlp_speedup=1.5),
+        Config(
+            "sparse-csr",
+            "sparse",
+            (64,),
+            200,
+            "nesterov",
+            ep_sparse,
+            learning_rate_init=1e-2,
+            mlp_speedup=1.5,
+        ),
     ]
     return configs
 

@@ -20,6 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
+from ._sparse import csr_matmul_into, csr_t_matmul_add
+
 __all__ = [
     "relu",
     "inplace_relu",
@@ -189,11 +191,9 @@ def init_params(
 
 def _matmul(A, W: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     if type(A) is not np.ndarray and sp.issparse(A):
-        res = A @ W
         if out is None:
-            return np.asarray(res)
-        out[...] = res
-        return out
+            return np.asarray(A @ W)
+        return csr_matmul_into(A, W, out)
     return np.matmul(A, W, out=out)
 
 
@@ -271,13 +271,13 @@ def gemm_grad_update(
         or not A.flags.c_contiguous
         or not delta.flags.c_contiguous
     ):
-        prod = A.T @ delta
         if beta == 0:
-            np.multiply(prod, alpha, out=C)
-        else:
-            if beta != 1:
-                C *= beta
-            C += alpha * prod
+            C.fill(0)
+        elif beta != 1:
+            C *= beta
+        if sp.issparse(A):
+            return csr_t_matmul_add(A, delta, C, alpha)
+        C += alpha * (A.T @ delta)
         return C
     # C-ordered (n_in, n_out) is Fortran-ordered (n_out, n_in): compute C.T, which is
     # delta.T @ A, with every operand a Fortran view, so BLAS copies nothing.
