@@ -27,7 +27,7 @@ from typing import Any
 __all__ = ["UntrustedTypesError", "load", "save", "trusted_types"]
 
 _INSTALL_HINT = (
-    'skl_softmaxnet.io needs the optional dependency skops: pip install '
+    "skl_softmaxnet.io needs the optional dependency skops: pip install "
     '"skl_softmaxnet[skops]" (or pip install skops).'
 )
 

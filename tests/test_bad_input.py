@@ -560,13 +560,32 @@ def test_bad_input_gives_a_clear_error_and_changes_nothing(case, method, state):
 def test_case_table_covers_the_issue():
     ids = {c.id for c in CASES}
     for required in [
-        "X-nan", "X-posinf", "X-neginf", "X-strings", "X-objects", "X-1d", "X-3d",
-        "X-0-rows", "X-0-columns", "y-wrong-length", "y-nan", "y-continuous",
-        "y-single-class", "y-multilabel", "y-multiclass-multioutput",
-        "sw-wrong-length", "sw-negative", "sw-nan", "sw-inf", "sw-all-zero",
-        "predict-other-n-features", "predict-other-feature-names",
-        "partial_fit-no-classes-first", "partial_fit-y-not-in-classes",
-        "partial_fit-classes-change", "predict-before-fit",
+        "X-nan",
+        "X-posinf",
+        "X-neginf",
+        "X-strings",
+        "X-objects",
+        "X-1d",
+        "X-3d",
+        "X-0-rows",
+        "X-0-columns",
+        "y-wrong-length",
+        "y-nan",
+        "y-continuous",
+        "y-single-class",
+        "y-multilabel",
+        "y-multiclass-multioutput",
+        "sw-wrong-length",
+        "sw-negative",
+        "sw-nan",
+        "sw-inf",
+        "sw-all-zero",
+        "predict-other-n-features",
+        "predict-other-feature-names",
+        "partial_fit-no-classes-first",
+        "partial_fit-y-not-in-classes",
+        "partial_fit-classes-change",
+        "predict-before-fit",
     ]:
         assert required in ids
     for method in PREDICT_METHODS:
@@ -658,9 +677,7 @@ def test_every_parameter_has_constraints_and_invalid_values():
 @pytest.mark.parametrize("name, value", GENERATED)
 def test_invalid_hyperparameter_names_the_parameter(name, value, state, method):
     est = _estimator(state).set_params(**{name: value})
-    _check(
-        est, method, _with()(), InvalidParameterError, f"'{name}' parameter"
-    )
+    _check(est, method, _with()(), InvalidParameterError, f"'{name}' parameter")
 
 
 @pytest.mark.parametrize("method", FIT_METHODS)
@@ -675,13 +692,17 @@ def test_hand_checked_hyperparameters_name_the_parameter(name, value, state, met
 
 @pytest.mark.parametrize(
     "sizes, widths",
-    [(5, [5]), (np.int64(5), [5]), ((5,), [5]), ([5, 3], [5, 3]), ((), []),
-     (np.array([4]), [4])],
+    [
+        (5, [5]),
+        (np.int64(5), [5]),
+        ((5,), [5]),
+        ([5, 3], [5, 3]),
+        ((), []),
+        (np.array([4]), [4]),
+    ],
     ids=["int", "np.int64", "tuple", "list", "empty", "ndarray"],
 )
-def test_valid_hidden_layer_sizes_forms_are_accepted_as_in_mlpclassifier(
-    sizes, widths
-):
+def test_valid_hidden_layer_sizes_forms_are_accepted_as_in_mlpclassifier(sizes, widths):
     est = SoftmaxNetClassifier(sizes, max_iter=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -795,9 +816,7 @@ def _extreme(kind):
     ],
 )
 @pytest.mark.parametrize("hidden", [(), (8,)], ids=["no-hidden", "hidden-8"])
-def test_extreme_but_valid_data_trains_and_predicts_finite_probabilities(
-    kind, hidden
-):
+def test_extreme_but_valid_data_trains_and_predicts_finite_probabilities(kind, hidden):
     X, y = _extreme(kind)
     est = SoftmaxNetClassifier(hidden, max_iter=5, random_state=0)
     with warnings.catch_warnings():

@@ -239,9 +239,7 @@ TAMPERS = {
 
 
 @pytest.mark.parametrize("tamper", TAMPERS)
-def test_load_refuses_a_tampered_file_before_building_anything(
-    model, tmp_path, tamper
-):
+def test_load_refuses_a_tampered_file_before_building_anything(model, tmp_path, tamper):
     edit, bad_type = TAMPERS[tamper]
     good, bad = tmp_path / "good.skops", tmp_path / "bad.skops"
     save(model, good)

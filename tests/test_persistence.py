@@ -27,9 +27,7 @@ from skl_softmaxnet import SoftmaxNetClassifier
 
 N_THREADS = 8
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _data(n=120, n_features=5, n_classes=3, seed=0):
@@ -145,9 +143,7 @@ def _build_fitted_models():
         "string-labels": (_fit(X, np.array(["ant", "bee", "cat"])[y]), X, y),
         "float32": (_fit(X.astype(np.float32), y), X.astype(np.float32), y),
         "sparse": (_fit(sp.csr_matrix(X), y), X, y),
-        "early-stopping": (
-            _fit(X, y, early_stopping=True, scoring="accuracy"), X, y
-        ),
+        "early-stopping": (_fit(X, y, early_stopping=True, scoring="accuracy"), X, y),
         "class-weight": (_fit(X, y, class_weight={0: 2.0, 1: 1.0, 2: 0.5}), X, y),
         "validation-data": (_fit(X, y, X_val=X[:30], y_val=y[:30]), X, y),
         "partial-fit": (
@@ -161,8 +157,15 @@ def _build_fitted_models():
 
 
 MODEL_KINDS = [
-    "plain", "no-hidden-layer", "string-labels", "float32", "sparse",
-    "early-stopping", "class-weight", "validation-data", "partial-fit",
+    "plain",
+    "no-hidden-layer",
+    "string-labels",
+    "float32",
+    "sparse",
+    "early-stopping",
+    "class-weight",
+    "validation-data",
+    "partial-fit",
 ]
 
 

@@ -175,13 +175,16 @@ def test_dense_and_sparse_input_give_the_same_model(problem, fmt, density):
     # 1.4e-7 relative in float32, 4e-16 in float64)
     tol = 1e-5 if X.dtype == np.float32 else 1e-12
     for u, v in zip(
-        dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_,
+        dense.coefs_ + dense.intercepts_,
+        sparse.coefs_ + sparse.intercepts_,
         strict=True,
     ):
         np.testing.assert_allclose(u, v, rtol=tol, atol=tol * np.abs(u).max())
     np.testing.assert_allclose(
-        dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)),
-        rtol=0, atol=tol,
+        dense.predict_proba(X),
+        sparse.predict_proba(sp.csr_matrix(X)),
+        rtol=0,
+        atol=tol,
     )
 
 
