@@ -473,6 +473,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 val = self._validation_data(X_val, y_val, sample_weight_val, X.dtype)
             elif self.early_stopping:
                 rows, val_rows = self._split(y_idx, rng)
+                if sw is not None and not np.any(sw[rows] > 0):
+                    raise ValueError(
+                        "The validation split left only zero sample weights in the "
+                        "training part; pass X_val and y_val, or another "
+                        "random_state."
+                    )
                 val = (
                     X[val_rows],
                     y_idx[val_rows],

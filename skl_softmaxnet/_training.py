@@ -230,7 +230,6 @@ def fit_epochs(
     validate=None,
     on_epoch_end=None,
     stop_requested=lambda: False,
-    total_weight: float | None = None,
 ) -> EpochResult:
     """Train for up to ``n_epochs`` epochs, appending one record per epoch to history.
 
@@ -243,12 +242,12 @@ def fit_epochs(
     layer_sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
     dtype = params[0][0].dtype
     n_samples = X.shape[0] if rows is None else rows.shape[0]
-    if total_weight is None:
-        if sample_weight is None:
-            total_weight = float(n_samples)
-        else:
-            sw = sample_weight if rows is None else sample_weight[rows]
-            total_weight = float(sw.sum())
+    if sample_weight is None:
+        total_weight = float(n_samples)
+    else:
+        total_weight = float(
+            (sample_weight if rows is None else sample_weight[rows]).sum()
+        )
     ws = Workspace(X, layer_sizes, min(batch_size, n_samples), dtype)
     # The weights at the end of the last two finite epochs. A batch's loss is
     # computed before its update, so when the first batch of an epoch fails, the

@@ -314,6 +314,19 @@ def test_early_stopping_split_that_leaves_no_training_data_is_an_error():
         )
 
 
+def test_early_stopping_split_with_an_all_zero_weight_training_part_is_an_error():
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = np.array([0, 1] * 10)
+    sw = np.zeros(20)
+    sw[:2] = 1.0  # whatever the split, at most two rows keep a weight
+    clf = SoftmaxNetClassifier(early_stopping=True, validation_fraction=0.9)
+    with pytest.raises(ValueError, match="zero sample weights"):
+        # 18 of 20 rows go to validation; among 50 seeds, some split leaves both
+        # training rows weightless (the loop ends at the first error)
+        for seed in range(50):
+            clf.set_params(random_state=seed).fit(X, y, sample_weight=sw)
+
+
 def test_explicit_validation_data_are_recorded_without_early_stopping(blobs):
     X, y = blobs
     clf = _fit(X[:200], y[:200], max_iter=15, X_val=X[200:], y_val=y[200:])
