@@ -7,7 +7,7 @@ the schedule) and ``_training`` (the loop).
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import warnings
 from numbers import Integral, Real
 
@@ -394,12 +394,23 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.best_epoch_ = 0
         self._velocities = None
         self._learning_rate = float(self.learning_rate_init)
-        self._no_improvement_count = 0
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
 
-    def _snapshot(self):
-        """Deep copy of the fitted state, to roll back a failed call."""
-        return copy.deepcopy(self.__dict__)
+    @contextlib.contextmanager
+    def _rolled_back_on_error(self):
+        """Undo attribute changes if the block raises.
+
+        Validation rebinds attributes (``n_features_in_``, ``classes_``, fresh
+        weights) before it can fail; nothing is modified in place before training
+        starts, so restoring the old bindings leaves a fitted model untouched.
+        """
+        state = dict(self.__dict__)
+        try:
+            yield
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
 
     # ----------------------------------------------------------------------- fit
     @with_callbacks
@@ -441,10 +452,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if sample_weight_val is not None and X_val is None:
             raise ValueError("sample_weight_val requires X_val and y_val.")
         warm = self.warm_start and hasattr(self, "coefs_")
-        # Validation sets attributes (n_features_in_, classes_, fresh weights) before
-        # it can fail; roll them back so a bad call leaves a fitted model untouched.
-        state = dict(self.__dict__)
-        try:
+        with self._rolled_back_on_error():
             X, y = self._validate_X_y(X, y, reset=not warm)
             classes = np.unique(y)
             if warm and not np.array_equal(classes, self.classes_):
@@ -484,10 +492,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     y_idx[val_rows],
                     None if sw is None else sw[val_rows],
                 )
-        except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
         self._run(
             X,
             y_idx,
@@ -581,8 +585,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"classes={np.unique(classes).tolist()} is not the same as on the "
                 f"first call to partial_fit ({self.classes_.tolist()})."
             )
-        state = None if first else self._snapshot()
-        try:
+        with self._rolled_back_on_error():
             X, y = self._validate_X_y(X, y, reset=first)
             if first:
                 self.classes_ = np.unique(classes)
@@ -593,14 +596,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 self._init_state(X.shape[1], len(self.classes_), X.dtype, rng)
             elif self.coefs_[0].dtype != X.dtype:
                 X = X.astype(self.coefs_[0].dtype)
-        except Exception:
-            if first:
-                for attr in ("classes_", "n_features_in_", "feature_names_in_"):
-                    self.__dict__.pop(attr, None)
-            else:
-                self.__dict__.clear()
-                self.__dict__.update(state)
-            raise
         rng = None
         if self.shuffle:
             rng = np.random.RandomState(
