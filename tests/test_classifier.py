@@ -485,27 +485,16 @@ def test_class_weight_dict_equals_the_matching_sample_weight(blobs):
     X, y = blobs
     a = _fit(X, y, max_iter=5, class_weight={0: 3.0, 2: 0.5})
     sw = np.select([y == 0, y == 2], [3.0, 0.5], 1.0)
-    b = _fit(X, y, max_iter=5, sample_weight=None) if False else None
-    b = SoftmaxNetClassifier(max_iter=5, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        b.fit(X, y, sample_weight=sw)
+    b = _fit(X, y, max_iter=5, sample_weight=sw)
     np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
 
 
 def test_class_weight_multiplies_sample_weight(blobs):
     X, y = blobs
     sw = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        a = SoftmaxNetClassifier(
-            max_iter=5, random_state=0, class_weight="balanced"
-        ).fit(X, y, sample_weight=sw)
-        counts = np.bincount(y)
-        balanced = len(y) / (3 * counts[y])
-        b = SoftmaxNetClassifier(max_iter=5, random_state=0).fit(
-            X, y, sample_weight=sw * balanced
-        )
+    a = _fit(X, y, max_iter=5, class_weight="balanced", sample_weight=sw)
+    balanced = len(y) / (3 * np.bincount(y)[y])  # scikit-learn's 'balanced' formula
+    b = _fit(X, y, max_iter=5, sample_weight=sw * balanced)
     np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-10)
 
 
@@ -613,6 +602,61 @@ def test_sklearn_progress_bar_callback_runs(blobs):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     assert clf.n_iter_ == 3
+
+
+@pytest.mark.skipif(not HAS_CALLBACKS, reason="scikit-learn < 1.9 has no callbacks")
+def test_callback_hooks_see_the_fit_task_and_one_task_per_epoch(blobs):
+    X, y = blobs
+    events = []
+
+    class Recorder:
+        def setup(self, estimator, context):
+            events.append(("setup", None))
+
+        def on_fit_task_begin(self, estimator, context):
+            events.append(("begin", context.task_name))
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            events.append(("end", context.task_name))
+            if context.task_name == "epoch":
+                # a snapshot that predicts as the model stood at this epoch's end
+                assert fitted_estimator is not estimator
+                assert fitted_estimator.predict(X).shape == y.shape
+            return False
+
+        def teardown(self, estimator, context):
+            events.append(("teardown", None))
+
+    clf = SoftmaxNetClassifier(max_iter=3, random_state=0).set_callbacks(Recorder())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert events[0] == ("setup", None) and events[-1] == ("teardown", None)
+    assert events.count(("begin", "epoch")) == events.count(("end", "epoch")) == 3
+    assert events.count(("end", "fit")) == 1
+
+
+@pytest.mark.skipif(not HAS_CALLBACKS, reason="scikit-learn < 1.9 has no callbacks")
+def test_a_callback_returning_true_stops_training(blobs):
+    X, y = blobs
+
+    class StopAfterTwo:
+        def setup(self, estimator, context):
+            self.epochs = 0
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context):
+            self.epochs += context.task_name == "epoch"
+            return self.epochs >= 2
+
+        def teardown(self, estimator, context):
+            pass
+
+    clf = SoftmaxNetClassifier(max_iter=50, random_state=0)
+    clf.set_callbacks(StopAfterTwo()).fit(X, y)
+    assert clf.n_iter_ == 2
 
 
 def test_without_callbacks_the_estimator_has_no_callback_state(blobs):

@@ -97,27 +97,30 @@ def _setup(n=60, seed=0):
     return X, y, init_params([4, 5, 3], rng)
 
 
-def test_fit_epochs_loss_is_the_sample_share_weighted_batch_objective():
-    # With one batch per epoch and alpha > 0, the epoch loss is the full objective
-    # of loss_and_grads at the weights the epoch started from (data term) plus the
-    # penalty at the end weights: check the data part against the closed form.
-    X, y, params = _setup()
-    start = [(W.copy(), b.copy()) for W, b in params]
-    history = []
-    fit_epochs(
+def _train(params, X, y, *, lr, momentum=0.0, sample_weight=None, **kwargs):
+    """fit_epochs with plain defaults: constant rate, no shuffling, no monitor."""
+    kwargs.setdefault("history", [])
+    return fit_epochs(
         params,
-        SGD(0.0),
-        LearningRateSchedule("constant", 0.1),
+        SGD(momentum),
+        LearningRateSchedule("constant", lr),
         X,
         y,
-        None,
-        n_epochs=1,
-        batch_size=60,
+        sample_weight,
         alpha=0.0,
         rng=None,
         monitor=None,
-        history=history,
+        **kwargs,
     )
+
+
+def test_fit_epochs_loss_is_the_sample_share_weighted_batch_objective():
+    # With one batch per epoch (and alpha = 0, so no penalty term), the epoch loss
+    # is the objective of loss_and_grads at the weights the epoch started from.
+    X, y, params = _setup()
+    start = [(W.copy(), b.copy()) for W, b in params]
+    history = []
+    _train(params, X, y, lr=0.1, n_epochs=1, batch_size=60, history=history)
     expected, _ = loss_and_grads(start, X, y, 0.0)
     assert history[0]["train_loss"] == pytest.approx(expected, rel=1e-12)
 
@@ -126,22 +129,8 @@ def test_fit_epochs_restores_the_last_finite_weights_on_divergence():
     X, y, params = _setup()
     X = X * 1e150
     before = [(W.copy(), b.copy()) for W, b in params]
-    history = []
     with np.errstate(all="ignore"):
-        result = fit_epochs(
-            params,
-            SGD(0.9),
-            LearningRateSchedule("constant", 1e3),
-            X,
-            y,
-            None,
-            n_epochs=5,
-            batch_size=8,
-            alpha=0.0,
-            rng=None,
-            monitor=None,
-            history=history,
-        )
+        result = _train(params, X, y, lr=1e3, momentum=0.9, n_epochs=5, batch_size=8)
     assert result.diverged
     for (W, b), (W0, b0) in zip(params, before, strict=True):
         np.testing.assert_array_equal(W, W0)
@@ -157,18 +146,13 @@ def test_fit_epochs_stops_after_the_batch_when_asked():
         return len(calls) >= 3
 
     history = []
-    result = fit_epochs(
+    result = _train(
         params,
-        SGD(0.0),
-        LearningRateSchedule("constant", 0.1),
         X,
         y,
-        None,
+        lr=0.1,
         n_epochs=10,
         batch_size=10,
-        alpha=0.0,
-        rng=None,
-        monitor=None,
         history=history,
         stop_requested=stop_requested,
     )
@@ -181,20 +165,7 @@ def test_fit_epochs_skips_the_update_of_an_all_zero_weight_batch():
     sw = np.ones(20)
     sw[:10] = 0.0
     before = [(W.copy(), b.copy()) for W, b in params]
-    fit_epochs(
-        params,
-        SGD(0.0),
-        LearningRateSchedule("constant", 0.1),
-        X,
-        y,
-        sw,
-        n_epochs=1,
-        batch_size=10,
-        alpha=0.0,
-        rng=None,
-        monitor=None,
-        history=[],
-    )
+    _train(params, X, y, lr=0.1, sample_weight=sw, n_epochs=1, batch_size=10)
     _, grads = loss_and_grads(before, X[10:], y[10:], 0.0)
     np.testing.assert_allclose(params[0][0], before[0][0] - 0.1 * grads[0][0])
 
