@@ -35,10 +35,33 @@ _INSTALL_HINT = (
 class UntrustedTypesError(ValueError):
     """A skops file names types that :func:`load` does not trust.
 
+    Raised by :func:`load` before anything is built, and by :func:`save` before
+    anything is written. A subclass of :class:`ValueError`.
+
+    Parameters
+    ----------
+    types : list of str
+        The refused fully qualified type names.
+    action : {"load", "save"}, default="load"
+        What was refused; only the message depends on it.
+
     Attributes
     ----------
     types : list of str
         The refused fully qualified type names, sorted.
+
+    See Also
+    --------
+    trusted_types : The types this module trusts beyond skops' defaults.
+
+    Examples
+    --------
+    >>> from skl_softmaxnet.io import UntrustedTypesError
+    >>> err = UntrustedTypesError(["os.system", "builtins.eval"])
+    >>> err.types
+    ['builtins.eval', 'os.system']
+    >>> isinstance(err, ValueError)
+    True
     """
 
     def __init__(self, types: list[str], action: str = "load") -> None:
@@ -70,6 +93,8 @@ def trusted_types() -> frozenset[str]:
     Returns
     -------
     frozenset of str
+        Names such as ``"skl_softmaxnet._classifier.SoftmaxNetClassifier"``, as
+        :func:`skops.io.get_untrusted_types` reports them.
 
     Examples
     --------
@@ -150,7 +175,8 @@ def load(path: str | os.PathLike[str]) -> Any:
 
     Returns
     -------
-    model : estimator
+    estimator
+        The estimator or meta-estimator that was saved, fitted as it was.
 
     Raises
     ------

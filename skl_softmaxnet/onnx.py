@@ -117,7 +117,7 @@ def _add_node(
 def convert_softmaxnet_classifier(
     scope: Scope, operator: Operator, container: ModelComponentContainer
 ) -> None:
-    """skl2onnx converter for a fitted :class:`~skl_softmaxnet.SoftmaxNetClassifier`.
+    """Convert a fitted :class:`~skl_softmaxnet.SoftmaxNetClassifier` (skl2onnx hook).
 
     Writes the forward pass (MatMul, Add, Relu per hidden layer, then the linear
     output layer), ``Softmax`` for the probabilities and ``ArgMax`` followed by a
@@ -132,6 +132,26 @@ def convert_softmaxnet_classifier(
         ``operator.outputs`` are the label and probability variables.
     container : skl2onnx.common._container.ModelComponentContainer
         Receives the nodes and initializers.
+
+    See Also
+    --------
+    register : Registers this converter with skl2onnx (done on import).
+
+    Examples
+    --------
+    skl2onnx calls the converter from ``to_onnx``; the graph it writes for one
+    hidden layer:
+
+    >>> import numpy as np
+    >>> from skl2onnx import to_onnx
+    >>> from skl_softmaxnet import SoftmaxNetClassifier
+    >>> import skl_softmaxnet.onnx
+    >>> X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = SoftmaxNetClassifier((4,), tol=1e-2, random_state=0).fit(X, y)
+    >>> onx = to_onnx(clf, X[:1], options={"zipmap": False})
+    >>> [node.op_type for node in onx.graph.node]
+    ['MatMul', 'Add', 'Relu', 'MatMul', 'Add', 'ArgMax', 'Softmax', 'Gather']
     """
     model = operator.raw_operator
     input_proto = guess_proto_type(operator.inputs[0].type)

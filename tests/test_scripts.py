@@ -51,6 +51,24 @@ def test_early_stopping_example_restores_an_earlier_epoch(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "script, expected",
+    [
+        ("plot_compare_mlp.py", "MLPClassifier"),
+        ("plot_grid_search.py", "Best parameters"),
+        ("plot_class_weights.py", "balanced accuracy"),
+        ("plot_gradient_check.py", "worst relative error"),
+    ],
+)
+def test_gallery_example_runs_and_saves_its_figure(script, expected, tmp_path):
+    pytest.importorskip("matplotlib")
+    if script == "plot_grid_search.py":
+        pytest.importorskip("pandas")
+    out = _run(ROOT / "examples" / script, "--output", tmp_path / "f.png", cwd=tmp_path)
+    assert expected in out
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
     "script, args",
     [
         ("bench_training.py", ["--quick"]),
