@@ -114,7 +114,8 @@ sphinx_gallery_conf = {
     "backreferences_dir": "generated/backreferences",
     # the examples are also command-line scripts that save their figure to
     # --output; point that at a scratch directory instead of the examples folder
-    "reset_argv": "gallery_argv.reset_argv",
+    "reset_argv": "gallery_helpers.reset_argv",
+    "within_subsection_order": "gallery_helpers.ExampleOrder",
     "remove_config_comments": True,
     "min_reported_time": 1,
     "download_all_examples": False,
@@ -125,7 +126,8 @@ sphinx_gallery_conf = {
 # -- HTML ----------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skl_softmaxnet {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_show_sourcelink = False
 html_theme_options = {
     "navbar_align": "left",
@@ -133,5 +135,16 @@ html_theme_options = {
     "navigation_with_keys": False,
     "secondary_sidebar_items": ["page-toc", "sg_download_links", "sg_launcher_links"],
 }
-html_sidebars = {"index": [], "getting_started": [], "changelog": []}
+# pages with no sub-pages need no navigation column
+html_sidebars = {
+    page: []
+    for page in [
+        "index",
+        "getting_started",
+        "performance",
+        "accuracy",
+        "changelog",
+        "development",
+    ]
+}
 html_context = {"default_mode": "light"}
