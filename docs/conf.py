@@ -62,8 +62,11 @@ nitpicky = True
 # ... except references to other projects, which are not resolvable without an
 # intersphinx inventory (and fetching one would need the network).
 nitpick_ignore_regex = [
-    (r"py:.*", r"(sklearn|scipy|numpy|np|matplotlib|skops|skl2onnx|onnx|onnxruntime"
-     r"|dask|dask_ml|distributed|joblib|pandas)(\..*)?"),
+    (
+        r"py:.*",
+        r"(sklearn|scipy|numpy|np|matplotlib|skops|skl2onnx|onnx|onnxruntime"
+        r"|dask|dask_ml|distributed|joblib|pandas)(\..*)?",
+    ),
     (r"py:.*", r"(ndarray|array-like|ArrayLike|Axes|Figure|Line2D|Legend)"),
 ]
 
