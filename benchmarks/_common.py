@@ -180,7 +180,8 @@ class BusyMonitor:
             out["busy"] = out["others_cores"] > 0.25 or out["steal_cores"] > 0.05
         else:
             # The load average lags and counts this process too.
-            out["busy"] = out["load_after"] > self.threads + 0.5
+            threads = self.threads or os.cpu_count() or 1
+            out["busy"] = out["load_after"] > threads + 0.5
         return out
 
 
@@ -419,17 +420,16 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]):
     return "\n".join(out)
 
 
-def common_parser(description):
+def common_parser(
+    description,
+    threads_type=int,
+    threads_help="BLAS/OpenMP threads (threadpoolctl limit); default 1",
+):
     p = argparse.ArgumentParser(
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="BLAS/OpenMP threads (threadpoolctl limit); default 1",
-    )
+    p.add_argument("--threads", type=threads_type, default="1", help=threads_help)
     p.add_argument(
         "--quick", action="store_true", help="small sizes, 1 round: a smoke test"
     )

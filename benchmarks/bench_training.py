@@ -19,9 +19,18 @@ initialisation are amortised over ``E`` epochs, for both estimators); with
 
 The three contenders are run in ``--rounds`` rounds in a rotating order after one
 warm-up each; ratios ours/MLP and ours/GEMM are formed within a round and reported
-as median [min-max]. The BLAS library, its kernel and thread count (threadpoolctl)
-are printed, and for each configuration whether the machine was busy (CPU used by
-other processes and hypervisor steal, from /proc/stat, and the load average).
+as median [min-max]. The BLAS libraries, their kernels and thread counts
+(threadpoolctl) are printed, with the BLAS route our training loop takes under each
+thread setting (``skl_softmaxnet._threads``), and for each configuration whether
+the machine was busy (CPU used by other processes and hypervisor steal, from
+/proc/stat, and the load average).
+
+Threads: ``--threads 1`` (the default) pins every BLAS and OpenMP pool to one thread
+with threadpoolctl; ``--threads N`` limits them to N; ``--threads default`` sets no
+limit at all, as a user who never heard of threadpoolctl runs (OpenBLAS then uses
+every core, or what ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` say). A
+comma-separated list (``--threads 1,default``) times every configuration under each
+setting in turn and adds a table with one column group per setting.
 
 Configurations: synthetic 60000 x 784 (10 classes, hidden (256,), batch 128) in
 float64 and float32 with plain SGD, classical and Nesterov momentum; the same with
@@ -36,6 +45,8 @@ How to run
     python benchmarks/bench_training.py --quick      # smoke test, < 1 minute
     python benchmarks/bench_training.py --only 'synth-f64-*' --rounds 7
     python benchmarks/bench_training.py --threads 2  # let BLAS use 2 threads
+    python benchmarks/bench_training.py --threads default    # no limit at all
+    python benchmarks/bench_training.py --threads 1,default  # both, one table
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_training.py
 
 The output is a markdown table that can be pasted into the README.
@@ -43,7 +54,9 @@ The output is a markdown table that can be pasted into the README.
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -65,7 +78,7 @@ from _common import (
 )
 from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 MOMENTA = {
     "sgd": {"momentum": 0.0, "nesterovs_momentum": False},
@@ -219,6 +232,47 @@ def epoch_timer(template, X, y, epochs, mode, issues, label):
     return warm_up, measure
 
 
+def parse_threads(text):
+    """``'1'``, ``'default'``, ``'1,default'`` -> ``[1]``, ``[None]``, ``[1, None]``.
+
+    ``None`` means no threadpoolctl limit: every library keeps its own default.
+    """
+    settings = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part == "default":
+            settings.append(None)
+        elif part.isdigit() and int(part) > 0:
+            settings.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(
+                f"--threads takes positive integers or 'default', got {part!r}"
+            )
+    return settings
+
+
+def threads_label(setting):
+    return "default" if setting is None else str(setting)
+
+
+def thread_lines(setting):
+    """What a thread setting means here: the limit and our loop's BLAS route."""
+    from skl_softmaxnet._threads import scipy_blas_would_contend
+
+    if setting is None:
+        limit = "no thread limit (--threads default): each library's own default"
+    else:
+        limit = f"threadpoolctl limit {setting} on every BLAS and OpenMP library"
+    if scipy_blas_would_contend():
+        route = (
+            "NumPy's BLAS for every product and weight update (SciPy's own "
+            "BLAS would run several threads and fight NumPy's pool)"
+        )
+    else:
+        route = "fused SciPy BLAS kernels for the weight updates"
+    return [limit, f"our training loop: {route}"]
+
+
 def run_config(cfg, data, rounds, mode, threads, clock):
     X, y = data.get(cfg.data)
     ours, mlp = estimator_pair(cfg)
@@ -236,7 +290,7 @@ def run_config(cfg, data, rounds, mode, threads, clock):
 
         return timeit_once(run) / cfg.epochs
 
-    monitor = BusyMonitor(threads)
+    monitor = BusyMonitor(threads or os.cpu_count())
     warm_ours()
     warm_mlp()
     gemm_epoch()
@@ -268,7 +322,12 @@ def target_met(cfg, r_mlp, r_gemm):
 
 
 def main(argv=None):
-    p = common_parser(__doc__.split("\n\n")[0])
+    p = common_parser(
+        __doc__.split("\n\n")[0],
+        threads_type=parse_threads,
+        threads_help="BLAS/OpenMP threads: a number (threadpoolctl limit), "
+        "'default' (no limit), or a comma-separated list of them; default 1",
+    )
     p.add_argument(
         "--only",
         default=None,
@@ -301,54 +360,68 @@ def main(argv=None):
 
     quiet_warnings()
     data = DataCache(args.quick)
+    settings = args.threads
+    multi = len(settings) > 1
     rows, results, busy_lines, issue_lines, other_lines = [], {}, [], [], []
     other = "cpu" if args.clock == "wall" else "wall"
-    with threadpool_limits(limits=args.threads):
-        print("## bench_training" + (" (--quick)" if args.quick else ""))
-        print()
-        for line in blas_lines(args.threads):
-            print(f"- {line}")
-        sizes = data.sizes()
-        print(
-            f"- sizes: synthetic {sizes['synth'][0]}x{sizes['synth'][1]}, "
-            f"sparse CSR {sizes['sparse'][0]}x{sizes['sparse'][1]} at 1%, "
-            f"digits 1797x64; mode={args.mode}; rounds={rounds}; "
-            f"clock={args.clock} (the {other} clock is shown below the table)"
-        )
-        print()
-        sys.stdout.flush()
-        for cfg in configs:
-            t0 = time.perf_counter()
-            print(f"[running {cfg.name} ...]", file=sys.stderr, flush=True)
-            res, busy, issues = run_config(
-                cfg, data, rounds, args.mode, args.threads, args.clock
+    print("## bench_training" + (" (--quick)" if args.quick else ""))
+    print()
+    for line in blas_lines():
+        print(f"- {line}")
+    for setting in settings:
+        with threadpool_limits(limits=setting):
+            info = "; ".join(
+                f"{os.path.basename(i['filepath'])} num_threads={i['num_threads']}"
+                for i in threadpool_info()
             )
-            results[cfg.name] = res
+            print(f"- --threads {threads_label(setting)}: {info}")
+            for line in thread_lines(setting):
+                print(f"  - {line}")
+    sizes = data.sizes()
+    print(
+        f"- sizes: synthetic {sizes['synth'][0]}x{sizes['synth'][1]}, "
+        f"sparse CSR {sizes['sparse'][0]}x{sizes['sparse'][1]} at 1%, "
+        f"digits 1797x64; mode={args.mode}; rounds={rounds}; "
+        f"clock={args.clock} (the {other} clock is shown below the table)"
+    )
+    print()
+    sys.stdout.flush()
+    for cfg in configs:
+        for setting in settings:
+            label = cfg.name + (f" @{threads_label(setting)}" if multi else "")
+            t0 = time.perf_counter()
+            print(f"[running {label} ...]", file=sys.stderr, flush=True)
+            with threadpool_limits(limits=setting):
+                res, busy, issues = run_config(
+                    cfg, data, rounds, args.mode, setting, args.clock
+                )
+            results[cfg.name, setting] = res
             r_mlp = res.ratio("ours", "MLP")
             r_gemm = res.ratio("ours", "GEMM")
             rows.append(
                 [
                     f"{cfg.name} (E={cfg.epochs})",
+                    threads_label(setting),
                     f"{1e3 * res.median('ours'):.1f}",
                     f"{1e3 * res.median('MLP'):.1f}",
                     f"{1e3 * res.median('GEMM'):.1f}",
                     r_mlp.fmt(),
                     r_gemm.fmt(),
                     f"{1.0 / r_mlp.median:.2f}x",
-                    fmt_target(cfg),
-                    target_met(cfg, r_mlp, r_gemm),
+                    fmt_target(cfg) if setting == 1 else "-",
+                    target_met(cfg, r_mlp, r_gemm) if setting == 1 else "-",
                     "BUSY" if busy["busy"] else "quiet",
                 ]
             )
-            busy_lines.append(f"{cfg.name}: {describe_busy(busy)}")
+            busy_lines.append(f"{label}: {describe_busy(busy)}")
             other_lines.append(
-                f"{cfg.name}: ours/MLP {res.ratio('ours', 'MLP', other).fmt()}, "
+                f"{label}: ours/MLP {res.ratio('ours', 'MLP', other).fmt()}, "
                 f"ours/GEMM {res.ratio('ours', 'GEMM', other).fmt()}, "
                 f"ours {1e3 * res.median('ours', other):.1f} ms/epoch"
             )
-            issue_lines += [f"{cfg.name}: {s}" for s in sorted(issues)]
+            issue_lines += [f"{label}: {s}" for s in sorted(issues)]
             print(
-                f"[{cfg.name} done in {time.perf_counter() - t0:.0f}s: "
+                f"[{label} done in {time.perf_counter() - t0:.0f}s: "
                 f"ours/MLP {r_mlp.fmt()}, ours/GEMM {r_gemm.fmt()}]",
                 file=sys.stderr,
                 flush=True,
@@ -356,31 +429,38 @@ def main(argv=None):
 
     header = [
         "config",
+        "threads",
         "ours ms/epoch",
         "MLP ms/epoch",
         "GEMM ms/epoch",
         "ours/MLP median [min-max]",
         "ours/GEMM median [min-max]",
         "speed-up vs MLP",
-        "target",
+        "target (1 thread)",
         "met?",
         "machine",
     ]
     print(markdown_table(header, rows))
     print()
+    if multi:
+        print(side_by_side(configs, settings, results))
+        print()
 
     lines = []
-    for mom in MOMENTA:
-        a, b = results.get(f"synth-f32-{mom}"), results.get(f"synth-f64-{mom}")
-        if a and b:
-            ratio = a.median("ours") / b.median("ours")
-            ok = "yes" if ratio <= 0.6 else "NO"
-            lines.append(
-                f"- float32/float64 epoch, {mom}: ours {ratio:.2f} "
-                f"(target <= 0.6: {ok}); MLP "
-                f"{a.median('MLP') / b.median('MLP'):.2f}; GEMM "
-                f"{a.median('GEMM') / b.median('GEMM'):.2f}"
-            )
+    for setting in settings:
+        for mom in MOMENTA:
+            a = results.get((f"synth-f32-{mom}", setting))
+            b = results.get((f"synth-f64-{mom}", setting))
+            if a and b:
+                ratio = a.median("ours") / b.median("ours")
+                ok = "yes" if ratio <= 0.6 else "NO"
+                lines.append(
+                    f"- float32/float64 epoch, {mom}, threads "
+                    f"{threads_label(setting)}: ours {ratio:.2f} "
+                    f"(target <= 0.6: {ok}); MLP "
+                    f"{a.median('MLP') / b.median('MLP'):.2f}; GEMM "
+                    f"{a.median('GEMM') / b.median('GEMM'):.2f}"
+                )
     if lines:
         print("\n".join(lines))
         print()
@@ -397,6 +477,35 @@ def main(argv=None):
         for line in issue_lines:
             print(f"- {line}")
     return 0
+
+
+def side_by_side(configs, settings, results):
+    """One row per configuration, one column group per thread setting.
+
+    Each group: ours and MLP ms/epoch (medians) and the median paired ratio
+    ours/MLP; the last column compares ours under the last setting with ours under
+    the first (a ratio of medians: the settings ran in different rounds).
+    """
+    header = ["config"]
+    for s in settings:
+        t = threads_label(s)
+        header += [f"ours ms ({t})", f"MLP ms ({t})", f"ours/MLP ({t})"]
+    first, last = threads_label(settings[0]), threads_label(settings[-1])
+    header.append(f"ours {last} / ours {first}")
+    rows = []
+    for cfg in configs:
+        row = [f"{cfg.name} (E={cfg.epochs})"]
+        for s in settings:
+            res = results[cfg.name, s]
+            row += [
+                f"{1e3 * res.median('ours'):.1f}",
+                f"{1e3 * res.median('MLP'):.1f}",
+                f"{res.ratio('ours', 'MLP').median:.2f}",
+            ]
+        a, b = results[cfg.name, settings[-1]], results[cfg.name, settings[0]]
+        row.append(f"{a.median('ours') / b.median('ours'):.2f}")
+        rows.append(row)
+    return markdown_table(header, rows)
 
 
 if __name__ == "__main__":

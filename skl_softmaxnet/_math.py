@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 
 from ._sparse import csr_matmul_into, csr_t_matmul_add
+from ._threads import numpy_blas_route
 
 __all__ = [
     "relu",
@@ -279,6 +280,9 @@ def gemm_grad_update(
             return csr_t_matmul_add(A, delta, C, alpha)
         C += alpha * (A.T @ delta)
         return C
+    route = numpy_blas_route()
+    if route is not None:  # SciPy's thread pool would fight NumPy's: see _threads
+        return route.gemm_update(A, delta, C, alpha, beta)
     # C-ordered (n_in, n_out) is Fortran-ordered (n_out, n_in): compute C.T, which is
     # delta.T @ A, with every operand a Fortran view, so BLAS copies nothing.
     gemm(alpha, delta.T, A.T, beta=beta, c=C.T, trans_b=True, overwrite_c=True)

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from ._math import gemm_grad_update
+from ._threads import numpy_blas_route
 
 __all__ = ["SGD", "LearningRateSchedule", "LR_SCHEDULES"]
 
@@ -27,6 +28,10 @@ _AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
 
 def _axpy(x: np.ndarray, y: np.ndarray, a: float) -> None:
     """``y += a * x`` in place, one pass, no temporary (x, y C-contiguous)."""
+    route = numpy_blas_route()
+    if route is not None:  # SciPy's thread pool would fight NumPy's: see _threads
+        route.axpy(x, y, a)
+        return
     _AXPY[y.dtype](x.ravel(), y.ravel(), a=a)
 
 
