@@ -3,11 +3,56 @@
 An upgrade of scikit-learn that moves any of these touches this file only.
 """
 
+# Array API: scikit-learn's helpers, which follow ``array_api_dispatch`` (the estimator
+# takes its namespace and device from its inputs once with
+# ``get_namespace_and_device`` and moves ``y`` / sample weights there with
+# ``move_to``), and its vendored ``array_api_compat`` for the maths modules.
+from sklearn.externals import array_api_compat as _aac
+from sklearn.utils._array_api import (  # noqa: F401  (re-exported)
+    _convert_to_numpy,
+    _is_numpy_namespace,
+    device,
+    get_namespace,
+    get_namespace_and_device,
+    size,
+)
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     Interval,
     StrOptions,
 )
 from sklearn.utils.validation import _check_sample_weight  # noqa: F401
+
+try:  # recent scikit-learn: move arrays / every fitted array of an estimator
+    from sklearn.utils._array_api import move_estimator_to, move_to
+except ImportError:  # pragma: no cover - older scikit-learn
+    move_to = move_estimator_to = None
+
+
+def namespace_of(*arrays):
+    """``(xp, device)`` of non-NumPy arrays, read from the arrays themselves.
+
+    The maths modules use this: a torch tensor is computed with torch whatever
+    ``array_api_dispatch`` says (that setting decides whether the *estimator*
+    converts its inputs to NumPy, not how a tensor multiplies). The namespace is
+    scikit-learn's vendored ``array_api_compat`` wrapper, as ``get_namespace``
+    returns under dispatch. NumPy inputs never come here: the maths modules
+    recognise ``numpy.ndarray`` first and take their NumPy specialisations.
+    """
+    arrays = [a for a in arrays if a is not None]
+    return _aac.array_namespace(*arrays), _aac.device(arrays[0])
+
+
+def device_of(array):
+    """The device of a non-NumPy array (array API ``device``), whatever the config."""
+    return _aac.device(array)
+
+
+def to_numpy(array):
+    """A NumPy copy (or view) of any supported array, on the host."""
+    if array is None or type(array).__module__.startswith(("numpy", "scipy")):
+        return array
+    return _convert_to_numpy(array, namespace_of(array)[0])
+
 
 try:  # scikit-learn >= 1.9 has the callback API
     from sklearn.callback import CallbackSupportMixin, with_callbacks
@@ -27,6 +72,16 @@ __all__ = [
     "Interval",
     "StrOptions",
     "_check_sample_weight",
+    "_is_numpy_namespace",
+    "device",
+    "device_of",
+    "get_namespace",
+    "get_namespace_and_device",
+    "move_to",
+    "move_estimator_to",
+    "namespace_of",
+    "size",
+    "to_numpy",
     "CallbackSupportMixin",
     "with_callbacks",
     "HAS_CALLBACKS",

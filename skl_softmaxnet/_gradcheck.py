@@ -1,27 +1,34 @@
 """Numerical gradients by central differences, and a checker for the analytic ones.
 
 Public on purpose: anyone can verify the maths of ``_math.loss_and_grads``, and the
-tests use it as their oracle.
+tests use it as their oracle. Works in any Array API namespace (the parameters', on
+their device): each perturbed loss comes back to the host as a Python float, which
+is what a finite difference needs, so keep such checks to small networks.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._math import forward, loss_and_grads
+from ._math import _namespace, forward, loss_and_grads
 
 __all__ = ["GradientCheck", "check_gradients", "numerical_gradients"]
 
 
-def _relu_pattern(params, X) -> list[np.ndarray]:
+def _relu_pattern(params, X, xp) -> list:
     """Which hidden units are active (pre-activation > 0) for each sample."""
-    return [a > 0 for a in forward(params, X)[1:-1]]
+    return [a > 0 for a in forward(params, X, xp=xp)[1:-1]]
 
 
-def _same(p, q) -> bool:
-    return all(np.array_equal(a, b) for a, b in zip(p, q, strict=True))
+def _same(p, q, xp) -> bool:
+    return all(bool(xp.all(a == b)) for a, b in zip(p, q, strict=True))
+
+
+def _copy(a, xp):
+    return a.copy() if xp is np else xp.asarray(a, copy=True)
 
 
 def numerical_gradients(
@@ -50,27 +57,29 @@ def numerical_gradients(
         How many entries needed a one-sided difference.
     """
 
-    def f(ps):
-        return loss_and_grads(ps, X, y, alpha, sample_weight)[0]
+    xp = _namespace(params[0][0])
 
-    base_pattern = _relu_pattern(params, X)
+    def f(ps):
+        return loss_and_grads(ps, X, y, alpha, sample_weight, xp=xp)[0]
+
+    base_pattern = _relu_pattern(params, X, xp)
     check_kinks = len(params) > 1
-    work = [(W.copy(), b.copy()) for W, b in params]
+    work = [(_copy(W, xp), _copy(b, xp)) for W, b in params]
     f0 = f(work)
     grads = []
     n_one_sided = 0
     for layer in work:
         layer_grads = []
         for arr in layer:
-            g = np.empty_like(arr)
-            for i in np.ndindex(arr.shape):
-                orig = arr[i]
+            g = xp.empty_like(arr)
+            for i in np.ndindex(tuple(arr.shape)):
+                orig = float(arr[i])  # a value, not a view of the entry
                 vals, same = {}, {}
                 for k in (1, -1, 2, -2):
                     arr[i] = orig + k * eps
                     vals[k] = f(work)
                     same[k] = not check_kinks or _same(
-                        _relu_pattern(work, X), base_pattern
+                        _relu_pattern(work, X, xp), base_pattern, xp
                     )
                 arr[i] = orig
                 if all(same.values()):
@@ -168,11 +177,13 @@ def check_gradients(
     numerical, n_one_sided = numerical_gradients(
         params, X, y, alpha, sample_weight, eps
     )
+    xp = _namespace(params[0][0])
     errors = []
     for a_layer, n_layer in zip(analytic, numerical, strict=True):
         errs = []
         for a, n in zip(a_layer, n_layer, strict=True):
-            err = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)
-            errs.append(float(np.max(err)) if err.size else 0.0)
+            # clip, as maximum, propagates NaN: a NaN estimate fails the check
+            err = xp.abs(a - n) / xp.clip(xp.abs(a) + xp.abs(n), min=floor)
+            errs.append(float(xp.max(err)) if math.prod(err.shape) else 0.0)
         errors.append(tuple(errs))
     return GradientCheck(analytic, numerical, errors, n_one_sided)

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from scipy.linalg import blas
 
-from ._math import gemm_grad_update
+from ._math import _namespace, _sum, gemm_grad_update
 from ._threads import numpy_blas_route
 
 __all__ = ["SGD", "LearningRateSchedule", "LR_SCHEDULES"]
@@ -33,6 +33,11 @@ def _axpy(x: np.ndarray, y: np.ndarray, a: float) -> None:
         route.axpy(x, y, a)
         return
     _AXPY[y.dtype](x.ravel(), y.ravel(), a=a)
+
+
+def _xp_axpy(x, y, a: float) -> None:
+    """``y += a * x`` in place with the standard's operators (any namespace)."""
+    y += a * x
 
 
 class SGD:
@@ -98,42 +103,49 @@ class SGD:
             ``alpha / S``, the weight-decay coefficient of this batch.
         lr : float
             The learning rate for this step.
+
+        The parameters may be arrays of any Array API namespace: the same sequence
+        of updates then runs with the standard's in-place operators instead of
+        BLAS ``axpy`` (``gemm_grad_update`` picks its branch the same way), and the
+        velocities are created in the parameters' namespace and on their device.
         """
+        xp = _namespace(params[0][0])
+        axpy = _axpy if xp is np else _xp_axpy
         mu = self.momentum
         if mu == 0:
             for (W, b), A, d in zip(params, inputs, deltas, strict=True):
                 # W <- (1 - lr*decay) W - lr*scale A^T d: one gemm, no extra pass
                 gemm_grad_update(A, d, W, -lr * scale, 1.0 - lr * decay)
-                b -= (lr * scale) * d.sum(axis=0)
+                b -= (lr * scale) * _sum(d, xp, axis=0)
             return
         if self.velocities is None:
-            self.velocities = [np.zeros_like(p) for layer in params for p in layer]
+            self.velocities = [xp.zeros_like(p) for layer in params for p in layer]
         vel = self.velocities
         for i, ((W, b), A, d) in enumerate(zip(params, inputs, deltas, strict=True)):
             vW, vb = vel[2 * i], vel[2 * i + 1]
-            d_sum = d.sum(axis=0)  # the bias gradient is scale * d_sum
+            d_sum = _sum(d, xp, axis=0)  # the bias gradient is scale * d_sum
             if not self.nesterov:
                 # v <- mu v - lr (scale A^T d + decay W); W <- W + v
                 gemm_grad_update(A, d, vW, -lr * scale, mu)
-                _axpy(W, vW, -lr * decay)
-                _axpy(vW, W, 1.0)
+                axpy(W, vW, -lr * decay)
+                axpy(vW, W, 1.0)
                 vb *= mu
-                _axpy(d_sum, vb, -lr * scale)
-                _axpy(vb, b, 1.0)
+                axpy(d_sum, vb, -lr * scale)
+                axpy(vb, b, 1.0)
             else:
                 # W_t = W + mu v_t - lr g = W + (1 + mu) v_t - mu v_{t-1}. With
                 # W' = W - mu v_{t-1} the decay term is lr*decay*(W' + mu v_{t-1}),
                 # so v_t = mu (1 - lr decay) v_{t-1} - lr decay W' - lr scale A^T d
                 # and W_t = W' + (1 + mu) v_t: four BLAS calls, no gradient buffer.
-                _axpy(vW, W, -mu)
+                axpy(vW, W, -mu)
                 gemm_grad_update(A, d, vW, -lr * scale, mu * (1.0 - lr * decay))
-                _axpy(W, vW, -lr * decay)
-                _axpy(vW, W, 1.0 + mu)
+                axpy(W, vW, -lr * decay)
+                axpy(vW, W, 1.0 + mu)
                 # the same for the bias, which has no decay
-                _axpy(vb, b, -mu)
+                axpy(vb, b, -mu)
                 vb *= mu
-                _axpy(d_sum, vb, -lr * scale)
-                _axpy(vb, b, 1.0 + mu)
+                axpy(d_sum, vb, -lr * scale)
+                axpy(vb, b, 1.0 + mu)
 
 
 class LearningRateSchedule:
