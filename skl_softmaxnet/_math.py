@@ -391,9 +391,9 @@ def gemm_grad_update(
             return csr_t_matmul_add(A, delta, C, alpha)
         C += alpha * (A.T @ delta)
         return C
-    route = numpy_blas_route()
-    if route is not None:  # SciPy's thread pool would fight NumPy's: see _threads
-        return route.gemm_update(A, delta, C, alpha, beta)
+    route = numpy_blas_route()  # SciPy's thread pool would fight NumPy's: _threads
+    if route is not None and route.gemm_update(A, delta, C, alpha, beta):
+        return C
     # C-ordered (n_in, n_out) is Fortran-ordered (n_out, n_in): compute C.T, which is
     # delta.T @ A, with every operand a Fortran view, so BLAS copies nothing.
     gemm(alpha, delta.T, A.T, beta=beta, c=C.T, trans_b=True, overwrite_c=True)

@@ -28,9 +28,8 @@ _AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
 
 def _axpy(x: np.ndarray, y: np.ndarray, a: float) -> None:
     """``y += a * x`` in place, one pass, no temporary (x, y C-contiguous)."""
-    route = numpy_blas_route()
-    if route is not None:  # SciPy's thread pool would fight NumPy's: see _threads
-        route.axpy(x, y, a)
+    route = numpy_blas_route()  # SciPy's thread pool would fight NumPy's: _threads
+    if route is not None and route.axpy(x, y, a):
         return
     _AXPY[y.dtype](x.ravel(), y.ravel(), a=a)
 

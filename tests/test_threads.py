@@ -54,25 +54,39 @@ def _two_threads_or_skip():
 
 def _data(sparse=False):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((600, 40))
+    X = rng.standard_normal((600, 300))
     y = (X[:, :3] @ rng.standard_normal((3, 4))).argmax(axis=1)
     return (sp.csr_matrix(np.where(np.abs(X) > 1.5, X, 0.0)) if sparse else X), y
 
 
 def _model(**kw):
-    params = dict(hidden_layer_sizes=(32, 16), batch_size=64, max_iter=4)
+    params = dict(hidden_layer_sizes=(64, 16), batch_size=64, max_iter=4)
     params.update(random_state=0, alpha=1e-3)
     return SoftmaxNetClassifier(**{**params, **kw})
 
 
+# OpenBLAS runs a call on the calling thread up to these sizes, whatever its thread
+# setting (interface/gemm.c: M*N*K <= 65536 * 4; interface/axpy.c: n <= 10000): such
+# SciPy calls wake no pool and cannot contend.
+_SINGLE_THREAD = {"_GEMM": 65536 * 4, "_AXPY": 10000}
+
+
+def _work(name, args):
+    if name == "_AXPY":
+        return args[0].size
+    a, b = args[1], args[2]  # gemm(alpha, delta.T, A.T, ...): M*N*K
+    return a.shape[0] * a.shape[1] * b.shape[0]
+
+
 @pytest.fixture
 def scipy_blas_calls(monkeypatch):
-    """Record every SciPy BLAS call of the loop with the BLAS thread counts then."""
+    """Record every SciPy BLAS call of the loop: (name, size, BLAS threads then)."""
     calls = []
 
     def spy(name, fn):
         def wrapper(*args, **kwargs):
-            calls.append((name, max(lib.num_threads for lib in _BLAS)))
+            threads = max(lib.num_threads for lib in _BLAS)
+            calls.append((name, _work(name, args), threads))
             return fn(*args, **kwargs)
 
         return wrapper
@@ -99,7 +113,11 @@ def test_no_scipy_blas_call_while_its_pool_may_thread(
         else:
             est.partial_fit(X, y, classes=np.unique(y))
             est.partial_fit(X, y)
-    threaded = [call for call in scipy_blas_calls if call[1] > 1]
+    threaded = [
+        (name, size)
+        for name, size, threads in scipy_blas_calls
+        if threads > 1 and size > _SINGLE_THREAD[name]
+    ]
     assert not threaded, (
         f"{len(threaded)} SciPy BLAS calls while a BLAS pool had several threads: "
         "the training loop must enter _threads.training_threads() once per "
@@ -113,9 +131,10 @@ def test_one_thread_keeps_the_fused_scipy_kernels(scipy_blas_calls):
     X, y = _data()
     with threadpool_limits(limits=1):
         _model(momentum=0.9).fit(X, y)
-    names = {name for name, _ in scipy_blas_calls}
+    names = {name for name, _, _ in scipy_blas_calls}
     assert names == {"_GEMM", "_AXPY"}
-    assert all(threads == 1 for _, threads in scipy_blas_calls)
+    assert all(threads == 1 for _, _, threads in scipy_blas_calls)
+    assert max(size for _, size, _ in scipy_blas_calls) > _SINGLE_THREAD["_GEMM"]
 
 
 @pytest.mark.parametrize("limit", [1, 2])
@@ -213,24 +232,56 @@ def test_same_model_with_and_without_thread_limit(momentum, nesterov):
     assert_allclose(pinned.loss_curve_, free.loss_curve_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("route", [True, "arithmetic"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("beta", [0.0, 1.0, 0.9])
-def test_numpy_route_kernels_match_the_fused_ones(dtype, beta):
+def test_numpy_route_kernels_match_the_fused_ones(dtype, beta, route):
     rng = np.random.default_rng(1)
-    A = rng.standard_normal((7, 5)).astype(dtype)
-    delta = rng.standard_normal((7, 3)).astype(dtype)
-    C0 = rng.standard_normal((5, 3)).astype(dtype)
+    # big enough for the route to take them (M*N*K > 65536 * 4, n > 10000)
+    A = rng.standard_normal((70, 80)).astype(dtype)
+    delta = rng.standard_normal((70, 60)).astype(dtype)
+    C0 = rng.standard_normal((80, 60)).astype(dtype)
+    x = rng.standard_normal((80, 60)).astype(dtype)
     fused = gemm_grad_update(A, delta, C0.copy(), -0.3, beta)
-    with training_threads(numpy_blas=True):
+    with training_threads(numpy_blas=route):
         routed = gemm_grad_update(A, delta, C0.copy(), -0.3, beta)
         y = C0.copy()
-        _optim._axpy(A[:5, :3].copy(), y, 0.7)
+        _optim._axpy(x, y, 0.7)
         y1 = C0.copy()
-        _optim._axpy(A[:5, :3].copy(), y1, 1.0)
+        _optim._axpy(x, y1, 1.0)
     expected = -0.3 * A.T @ delta + beta * C0
-    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    rtol = 1e-4 if dtype == np.float32 else 1e-12
     assert_allclose(routed, expected, rtol=rtol, atol=rtol)
     assert_allclose(fused, expected, rtol=rtol, atol=rtol)
-    assert_allclose(y, C0 + 0.7 * A[:5, :3], rtol=rtol)
-    assert_array_equal(y1, C0 + A[:5, :3])
+    assert_allclose(y, C0 + 0.7 * x, rtol=rtol)
+    assert_array_equal(y1, C0 + x)
     assert routed.dtype == dtype
+
+
+def test_numpy_openblas_is_found_where_numpy_bundles_it():
+    """With NumPy's wheel, the fused kernels run in NumPy's own OpenBLAS."""
+    import skl_softmaxnet._threads as threads
+
+    numpy_dirs = threads._package_dirs(np)
+    bundled = [
+        lib
+        for lib in _BLAS
+        if lib.internal_api == "openblas"
+        and os.path.realpath(lib.filepath).startswith(numpy_dirs)
+    ]
+    if not bundled:
+        pytest.skip("this NumPy does not bundle OpenBLAS")
+    assert threads._numpy_openblas() is not None
+
+
+def test_small_products_keep_scipys_kernels():
+    """Below OpenBLAS's threading sizes the route declines; SciPy's call stays."""
+    rng = np.random.default_rng(2)
+    A, delta, C = rng.random((8, 5)), rng.random((8, 3)), rng.random((5, 3))
+    with training_threads(numpy_blas=True):
+        route = numpy_blas_route()
+        assert route.gemm_update(A, delta, C.copy(), 1.0, 1.0) is False
+        assert route.axpy(rng.random(100), rng.random(100), 2.0) is False
+        assert route.gemm_update(
+            rng.random((70, 80)), rng.random((70, 60)), np.zeros((80, 60)), 1.0, 0.0
+        )
