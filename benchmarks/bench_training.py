@@ -257,16 +257,22 @@ def threads_label(setting):
 
 def thread_lines(setting):
     """What a thread setting means here: the limit and our loop's BLAS route."""
-    from skl_softmaxnet._threads import scipy_blas_would_contend
+    from skl_softmaxnet._threads import _numpy_openblas, scipy_blas_would_contend
 
     if setting is None:
         limit = "no thread limit (--threads default): each library's own default"
     else:
         limit = f"threadpoolctl limit {setting} on every BLAS and OpenMP library"
     if scipy_blas_would_contend():
+        kernels = (
+            "its fused gemm/axpy called directly"
+            if _numpy_openblas() is not None
+            else "np.matmul and NumPy arithmetic"
+        )
         route = (
-            "NumPy's BLAS for every product and weight update (SciPy's own "
-            "BLAS would run several threads and fight NumPy's pool)"
+            f"NumPy's BLAS for every product and large weight update ({kernels}), "
+            "since SciPy's own BLAS would run several threads and fight NumPy's "
+            "pool; calls too small for OpenBLAS to thread stay on SciPy's kernels"
         )
     else:
         route = "fused SciPy BLAS kernels for the weight updates"

@@ -19,7 +19,9 @@ works: on 2 cores one epoch took five times as long as with one thread.
   ``gemm`` / ``axpy`` kernels are called in that library directly (``ctypes``,
   CBLAS); elsewhere, or for operands they do not fit, the product goes into a
   scratch buffer with ``np.matmul`` and the update is in-place NumPy arithmetic
-  (two passes where ``axpy`` makes one).
+  (two passes where ``axpy`` makes one). Calls small enough for OpenBLAS to run
+  them on the calling thread (``SMALL_GEMM_WORK``, ``SMALL_AXPY_SIZE``) keep SciPy's
+  kernels: they wake no pool, and small batches keep their speed.
 
 Nothing here sets a thread limit, so the user's own limits (``threadpool_limits``,
 ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``) hold as they are. The choice is
