@@ -6,6 +6,12 @@ error at collection instead of a green run.
 """
 
 import importlib.util
+import os
+
+# scikit-learn's array API dispatch (tests/test_array_api.py, the estimator checks)
+# needs SciPy's own array API support, which SciPy reads once, when it is imported:
+# this file is loaded before any test module imports SciPy. An explicit setting wins.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 collect_ignore = []
 

@@ -9,9 +9,15 @@ must reproduce it to 1e-12, from the same NumPy draws.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 
 from skl_softmaxnet import check_gradients, numerical_gradients
-from skl_softmaxnet._compat import device_of, namespace_of, to_numpy
+from skl_softmaxnet._compat import (
+    device_of,
+    get_namespace_and_device,
+    namespace_of,
+    to_numpy,
+)
 from skl_softmaxnet._math import (
     backward,
     forward,
@@ -28,6 +34,8 @@ from skl_softmaxnet._optim import SGD
 NAMESPACES = [
     pytest.param(("numpy", None), id="numpy"),
     pytest.param(("array_api_strict", None), id="array_api_strict"),
+    # a second (simulated) device: arrays made on the way must follow the inputs
+    pytest.param(("array_api_strict", "device1"), id="array_api_strict-device1"),
     pytest.param(("torch", "cpu"), id="torch-cpu"),
     pytest.param(("torch", "cuda"), id="torch-cuda"),
     pytest.param(("cupy", None), id="cupy"),
@@ -50,6 +58,8 @@ def xp_device(request):
         pytest.skip("PyTorch sees no CUDA device on this machine")
     if name == "cupy" and module.cuda.runtime.getDeviceCount() == 0:
         pytest.skip("CuPy sees no CUDA device on this machine")
+    if name == "array_api_strict" and device is not None:
+        device = module.Device(device)
     return namespace_of(module.asarray([0.0], device=device))[0], device
 
 
@@ -73,6 +83,16 @@ def _assert_on(xp, device, *arrays):
 
 def _assert_close(got, want, tol):
     np.testing.assert_allclose(to_numpy(got), want, rtol=tol, atol=tol)
+
+
+def test_the_test_run_has_scipy_array_api_on():
+    # conftest.py sets SCIPY_ARRAY_API before SciPy is imported, as SciPy requires
+    from scipy._lib._array_api import SCIPY_ARRAY_API
+
+    assert SCIPY_ARRAY_API
+    with sklearn.config_context(array_api_dispatch=True):
+        xp, is_array_api, device = get_namespace_and_device(np.ones(2))
+    assert is_array_api and device == "cpu"
 
 
 def _problem(seed=0, sizes=(6, 7, 5, 4), n=11):
@@ -99,6 +119,7 @@ def test_init_params_takes_the_dtype_of_either_namespace(xp_device):
     xp, device = xp_device
     for dtype in (np.float32, xp.float32):
         params = init_params([3, 2], np.random.RandomState(0), dtype, xp=xp)
+        _assert_on(xp, None, *params[0])
         assert params[0][0].dtype == params[0][1].dtype == xp.float32
 
 
@@ -199,7 +220,9 @@ def test_float32_stays_float32(xp_device):
     sizes, X, y, w = _problem(seed=6)
     X32, w32 = X.astype(np.float32), w.astype(np.float32)
     ref = init_params(sizes, np.random.RandomState(7), np.float32)
-    params = init_params(sizes, np.random.RandomState(7), xp.float32, xp=xp)
+    params = init_params(
+        sizes, np.random.RandomState(7), xp.float32, xp=xp, device=device
+    )
     Xd, yd, wd = _to(xp, device, X32, y, w32)
     acts = forward(params, Xd)
     loss, grads = loss_and_grads(params, Xd, yd, 0.1, wd)
@@ -242,6 +265,7 @@ def test_sparse_input_needs_numpy_parameters(xp_device):
     xp, device = xp_device
     X = sp.random(5, 4, density=0.5, format="csr", random_state=0)
     params = init_params([4, 3, 2], np.random.RandomState(0), xp=xp, device=device)
+    _assert_on(xp, device, *params[0])
     if xp is np:
         assert forward(params, X)[-1].shape == (5, 2)
         return

@@ -14,8 +14,9 @@ from skl_softmaxnet import SoftmaxNetClassifier
 # other batches, and batches change size), so weighting is not repetition there:
 # scikit-learn's equivalence check is expected to fail for it. (The default
 # configuration's batch of 64 holds all of that check's data, so it passes there.)
-# Two checks are skipped by scikit-learn itself, not by us: check_array_api_input
-# needs SCIPY_ARRAY_API=1, and the estimator does not claim array-API support.
+# scikit-learn runs check_array_api_input on NumPy only (dispatch on, NumPy input:
+# the results must not change) while the estimator does not claim array-API support;
+# it needs SCIPY_ARRAY_API=1, which the root conftest.py sets before SciPy loads.
 _SMALL_BATCH_XFAIL = {
     "check_sample_weight_equivalence_on_dense_data": (
         "mini-batch SGD (batch_size=8): a weight-2 sample is one scaled gradient in "
