@@ -428,7 +428,11 @@ def main(argv=None):
             issue_lines += [f"{label}: {s}" for s in sorted(issues)]
             print(
                 f"[{label} done in {time.perf_counter() - t0:.0f}s: "
-                f"ours/MLP {r_mlp.fmt()}, ours/GEMM {r_gemm.fmt()}]",
+                f"ours {1e3 * res.median('ours'):.1f} ms, "
+                f"MLP {1e3 * res.median('MLP'):.1f} ms, "
+                f"GEMM {1e3 * res.median('GEMM'):.1f} ms per epoch; "
+                f"ours/MLP {r_mlp.fmt()}, ours/GEMM {r_gemm.fmt()}; "
+                f"{describe_busy(busy)}]",
                 file=sys.stderr,
                 flush=True,
             )
