@@ -8,16 +8,18 @@ the schedule) and ``_training`` (the loop).
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils import check_array, check_consistent_length, check_random_state
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -25,13 +27,16 @@ from ._compat import (
     HAS_CALLBACKS,
     CallbackSupportMixin,
     Interval,
+    Options,
     StrOptions,
     _check_sample_weight,
+    _get_feature_names,
     with_callbacks,
 )
 from ._math import forward, init_params, log_softmax, weighted_cross_entropy
+from ._messages import warn, warnings_at_caller
 from ._optim import LR_SCHEDULES, SGD, LearningRateSchedule
-from ._training import StoppingMonitor, fit_epochs, interrupt_guard
+from ._training import SpikeGuard, StoppingMonitor, fit_epochs, interrupt_guard
 
 __all__ = ["SoftmaxNetClassifier", "TrainingDivergedError"]
 
@@ -40,17 +45,45 @@ __all__ = ["SoftmaxNetClassifier", "TrainingDivergedError"]
 CHUNK_ROWS = 4096
 
 
-class TrainingDivergedError(FloatingPointError):
-    """Raised when training produced a non-finite loss or weight.
+_X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": (np.float64, np.float32)}
+_INT32_MAX = np.iinfo(np.int32).max
 
-    The estimator keeps the last finite weights, so it is still usable.
+
+class TrainingDivergedError(ValueError, FloatingPointError):
+    """Raised when training diverged and the loss-spike recovery could not help.
+
+    A ``ValueError``, as MLPClassifier's "Solver produced non-finite parameter
+    weights", so code written against it catches ours; a ``FloatingPointError`` for
+    code written against earlier versions of this package. The estimator holds the
+    best epoch's finite weights when it is raised, so it is still usable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_softmaxnet import SoftmaxNetClassifier, TrainingDivergedError
+    >>> X = np.finfo(np.float64).max * np.random.RandomState(0).uniform(size=(10, 2))
+    >>> y = np.array([0, 1] * 5)
+    >>> try:
+    ...     SoftmaxNetClassifier(random_state=0).fit(X, y)
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__)
+    TrainingDivergedError
     """
 
 
 _DIVERGED_MSG = (
-    "Training diverged at epoch {epoch}: the loss or the weights became non-finite "
-    "(NaN or inf). The last finite weights were restored. Scale the features (e.g. "
-    "with StandardScaler) or lower learning_rate_init (currently {lr})."
+    "Training diverged at epoch {epoch}: {n} loss spikes (a training loss that was "
+    "non-finite or above 2 x the best epoch's + log(n_classes)), each rolled back "
+    "with the learning rate cut, without lasting progress. The model holds the finite "
+    "weights the best epoch started from (the end of epoch {best}; that epoch's "
+    "training loss {loss:.4g}). Scale the features (e.g. with StandardScaler) or "
+    "lower learning_rate_init (currently {lr0})."
+)
+_RECOVERED_MSG = (
+    "Loss-spike recovery rolled back {n} epoch(s) and cut the learning rate "
+    "{fold:.4g}-fold, to {rate:.3g} (the events are in history_). learning_rate_init="
+    "{lr0} is too large for this data: scale the features (e.g. with StandardScaler) "
+    "or lower learning_rate_init."
 )
 
 
@@ -203,7 +236,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "scoring": [str, callable, None],
         "restore_best_weights": ["boolean"],
@@ -287,6 +323,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _check_params(self) -> None:
         self._validate_params()
         self._hidden_sizes()
+        if isinstance(self.class_weight, dict):
+            for label, w in self.class_weight.items():
+                if not (isinstance(w, Real) and np.isfinite(w) and w >= 0):
+                    raise ValueError(
+                        f"class_weight[{label!r}] must be a finite, non-negative "
+                        f"number, got {w!r}."
+                    )
         if self.scoring not in ("loss", None):
             # an unknown scorer name must fail here, before fit touches any state
             check_scoring(self, scoring=self.scoring)
@@ -307,52 +350,95 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"{type(self).__name__} does not support multilabel or multioutput "
                 f"targets (got y of type {target_type!r}); y must be 1-D class labels."
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-        )
+        if reset:
+            X, y = validate_data(self, X, y, reset=True, **_X_CHECKS)
+        else:
+            X = self._validate_X(X, dtype=_X_CHECKS["dtype"])
+            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            check_consistent_length(X, y)
+            if y.ndim == 2 and y.shape[1] == 1:
+                warn(
+                    "A column-vector y was passed when a 1d array was expected. "
+                    "Please change the shape of y to (n_samples, ), for example "
+                    "using ravel().",
+                    DataConversionWarning,
+                )
+                y = y.ravel()
         if sp.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row slicing is what minibatches need
         check_classification_targets(y)
         return X, y
 
-    def _weights(self, X, y_idx, sample_weight, classes):
-        """Per-sample weights (class weights times sample weights), or None."""
+    def _validate_X(self, X, *, dtype):
+        """``validate_data(reset=False)``, warning about feature names at the caller.
+
+        scikit-learn's own feature-name warnings name its validation module; this
+        mirrors them from the caller's line instead.
+        """
+        fitted = hasattr(self, "feature_names_in_")
+        given = _get_feature_names(X) is not None
+        if fitted == given:
+            return validate_data(self, X, reset=False, **{**_X_CHECKS, "dtype": dtype})
+        name = type(self).__name__
+        warn(
+            f"X does not have valid feature names, but {name} was fitted with feature "
+            "names"
+            if fitted
+            else f"X has feature names, but {name} was fitted without feature names",
+            UserWarning,
+        )
+        X = check_array(X, estimator=self, **{**_X_CHECKS, "dtype": dtype})
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {name} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
+    def _class_weights(self, y_idx, *, partial: bool):
+        """Weight of each class index (``classes_`` order), or None."""
+        cw = self.class_weight
+        if cw is None:
+            return None
+        n_classes = len(self.classes_)
+        if cw == "balanced":
+            if partial:
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: one call "
+                    "sees only part of the data. Compute the weights once, e.g. "
+                    "dict(zip(classes, compute_class_weight('balanced', classes="
+                    "classes, y=y_all))), and pass that dict."
+                )
+            return compute_class_weight(
+                "balanced", classes=np.arange(n_classes), y=y_idx
+            )
+        out = np.ones(n_classes)
+        for label, w in cw.items():
+            pos = np.flatnonzero(self.classes_ == label)
+            if pos.size == 0:
+                raise ValueError(
+                    f"class_weight has a label {label!r} that is not in the classes "
+                    f"{self.classes_.tolist()}."
+                )
+            out[pos[0]] = w
+        return out
+
+    def _weights(self, X, y_idx, sample_weight, class_weights, name="sample_weight"):
+        """Per-sample weights (sample weight times class weight), or None."""
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
             sample_weight = np.array(sample_weight, dtype=X.dtype)  # never alias
-        if self.class_weight is not None:
-            cw = compute_sample_weight(self._class_weight_dict(classes), y_idx).astype(
-                X.dtype
-            )
+        if class_weights is not None:
+            cw = class_weights[y_idx].astype(X.dtype)
             sample_weight = cw if sample_weight is None else sample_weight * cw
         if sample_weight is not None and not np.any(sample_weight > 0):
             raise ValueError(
-                "sample_weight (times class_weight) is zero for every sample: at least "
+                f"{name} (times class_weight) is zero for every sample: at least "
                 "one weight must be non-zero."
             )
         return sample_weight
-
-    def _class_weight_dict(self, classes):
-        """class_weight keyed by class index, as compute_sample_weight expects."""
-        if self.class_weight == "balanced":
-            return "balanced"
-        out = {}
-        for label, w in self.class_weight.items():
-            pos = np.flatnonzero(classes == label)
-            if pos.size == 0:
-                raise ValueError(
-                    f"class_weight has a label {label!r} that is not in the classes "
-                    f"{classes.tolist()}."
-                )
-            out[int(pos[0])] = w
-        return out
 
     def _encode(self, y, name="y"):
         """Map labels to indices of classes_; unknown labels are an error."""
@@ -388,32 +474,42 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.n_outputs_ = n_classes
         self.n_iter_ = 0
         self.t_ = 0
-        self.loss_curve_ = []
         self.history_ = []
-        self.best_loss_ = np.inf
+        self.n_recoveries_ = 0
         self.best_epoch_ = 0
+        self.best_validation_score_ = None
         self._velocities = None
-        self._learning_rate = float(self.learning_rate_init)
+        self._schedule_state = None
+        self._plateau_state = None
+        self._spike_streak = (0, 0, math.inf)
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
+        self._store_history()
 
     @contextlib.contextmanager
-    def _rolled_back_on_error(self):
-        """Undo attribute changes if the block raises.
+    def _transaction(self):
+        """Leave the estimator exactly as it was if the block raises anything.
 
-        Validation rebinds attributes (``n_features_in_``, ``classes_``, fresh
-        weights) before it can fail; nothing is modified in place before training
-        starts, so restoring the old bindings leaves a fitted model untouched.
+        Fresh attributes are rebound, but the weights, velocities and history of a
+        fitted model are changed in place by a warm fit or partial_fit: those are
+        copied first. ``KeyboardInterrupt`` is included: the training loop handles
+        the interrupts it can end cleanly and never lets them out.
         """
         state = dict(self.__dict__)
+        for key in ("coefs_", "intercepts_", "_velocities"):
+            if state.get(key) is not None:
+                state[key] = [a.copy() for a in state[key]]
+        if "history_" in state:
+            state["history_"] = list(state["history_"])
         try:
             yield
-        except Exception:
+        except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
 
     # ----------------------------------------------------------------------- fit
     @with_callbacks
+    @warnings_at_caller
     def fit(
         self,
         X,
@@ -426,6 +522,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     ):
         """Train the network on (X, y).
 
+        With ``warm_start``, training continues from the current weights with a
+        fresh optimizer and schedule, as MLPClassifier does: the velocities start at
+        zero, the schedule from its start, and ``n_iter_`` counts this fit's epochs;
+        ``t_`` and ``history_`` go on accumulating. If anything raises before or
+        during training, the estimator is left exactly as it was.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -434,17 +536,23 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         y : array-like of shape (n_samples,)
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), default=None
-        X_val, y_val : array-like, default=None
+            Non-negative weights, multiplied with ``class_weight``.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
             Validation data, used instead of a ``validation_fraction`` split. Given,
             the validation loss and score are recorded every epoch and the best epoch
             is tracked (and restored with ``restore_best_weights``) whether or not
             ``early_stopping`` is on. In a Pipeline, route ``X_val`` through the
             preprocessing with ``Pipeline(..., transform_input=["X_val"])``.
+        y_val : array-like of shape (n_val,), default=None
+            Labels of ``X_val``.
         sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows; like the training weights, they are
+            multiplied with ``class_weight``.
 
         Returns
         -------
         self : SoftmaxNetClassifier
+            The fitted estimator.
         """
         self._check_params()
         if (X_val is None) != (y_val is None):
@@ -452,7 +560,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if sample_weight_val is not None and X_val is None:
             raise ValueError("sample_weight_val requires X_val and y_val.")
         warm = self.warm_start and hasattr(self, "coefs_")
-        with self._rolled_back_on_error():
+        with self._transaction():
             X, y = self._validate_X_y(X, y, reset=not warm)
             classes = np.unique(y)
             if warm and not np.array_equal(classes, self.classes_):
@@ -466,49 +574,56 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     "The number of classes has to be greater than one; got 1 class "
                     f"({classes[0]!r}) in y."
                 )
+            self.classes_ = classes
             y_idx = np.searchsorted(classes, y).astype(np.intp)
-            sw = self._weights(X, y_idx, sample_weight, classes)
+            class_weights = self._class_weights(y_idx, partial=False)
+            sw = self._weights(X, y_idx, sample_weight, class_weights)
             rng = check_random_state(self.random_state)
             if not warm:
-                self.classes_ = classes
                 self._init_state(X.shape[1], len(classes), X.dtype, rng)
             elif self.coefs_[0].dtype != X.dtype:
                 self.coefs_ = [W.astype(X.dtype) for W in self.coefs_]
                 self.intercepts_ = [b.astype(X.dtype) for b in self.intercepts_]
-                self._velocities = None
-            rows = val = None
-            if X_val is not None:
-                val = self._validation_data(X_val, y_val, sample_weight_val, X.dtype)
-            elif self.early_stopping:
-                rows, val_rows = self._split(y_idx, rng)
-                if sw is not None and not np.any(sw[rows] > 0):
-                    raise ValueError(
-                        "The validation split left only zero sample weights in the "
-                        "training part; pass X_val and y_val, or another "
-                        "random_state."
-                    )
-                val = (
-                    X[val_rows],
-                    y_idx[val_rows],
-                    None if sw is None else sw[val_rows],
-                )
-        self._run(
-            X,
-            y_idx,
-            sw,
-            rows=rows,
-            val=val,
-            n_epochs=self.max_iter,
-            rng=rng if self.shuffle else None,
-            stopping=True,
-            fit_args=(X, y),
-        )
+            self._velocities = None  # a fresh optimizer, as MLPClassifier
+            self._schedule_state = self._plateau_state = None
+            rows, val = self._validation_part(
+                X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
+            )
+            outcome = self._run(
+                X, y_idx, sw, rows=rows, val=val, rng=rng if self.shuffle else None,
+                fitting=True, fit_args=(X, y),
+            )  # fmt: skip
+        self._report(outcome)
         return self
 
-    def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
-        X_val = validate_data(
-            self, X_val, reset=False, accept_sparse=("csr", "csc"), dtype=dtype
+    def _validation_part(
+        self, X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
+    ):
+        """Training rows (None: all) and validation data (None: no validation)."""
+        if X_val is not None:
+            return None, self._validation_data(
+                X_val, y_val, sample_weight_val, class_weights, X.dtype
+            )
+        if not self.early_stopping:
+            return None, None
+        rows, val_rows = self._split(y_idx, rng)
+        if sw is not None:
+            for part, name in ((rows, "training"), (val_rows, "validation")):
+                if not np.any(sw[part] > 0):
+                    raise ValueError(
+                        f"The validation split left only zero sample weights in the "
+                        f"{name} part; pass X_val and y_val, or another random_state."
+                    )
+        return rows, (
+            X[val_rows],
+            y_idx[val_rows],
+            None if sw is None else sw[val_rows],
         )
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, class_weights, dtype):
+        X_val = self._validate_X(X_val, dtype=dtype)
+        if sp.issparse(X_val) and X_val.format == "csc":
+            X_val = X_val.tocsr()
         y_val = np.asarray(y_val)
         if y_val.ndim != 1 or y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
@@ -516,11 +631,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f", got shape {y_val.shape}."
             )
         y_val_idx = self._encode(y_val, name="y_val")
-        if sample_weight_val is not None:
-            sample_weight_val = _check_sample_weight(
-                sample_weight_val, X_val, dtype=dtype, ensure_non_negative=True
-            )
-        return X_val, y_val_idx, sample_weight_val
+        sw_val = self._weights(
+            X_val, y_val_idx, sample_weight_val, class_weights, "sample_weight_val"
+        )
+        return X_val, y_val_idx, sw_val
 
     def _split(self, y_idx, rng):
         """Row indices of the training and validation parts (no copy of X)."""
@@ -539,30 +653,40 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 idx, test_size=n_val, stratify=y_idx, random_state=seed
             )
         except ValueError:
-            warnings.warn(
+            warn(
                 "A class has too few members for a stratified validation split; "
                 "falling back to a random split.",
                 UserWarning,
-                stacklevel=3,
             )
             train, val = train_test_split(idx, test_size=n_val, random_state=seed)
         return np.sort(train), np.sort(val)
 
+    @warnings_at_caller
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of training on (X, y), continuing from the current state.
+
+        The velocities, the schedule's position (``'adaptive'`` and ``'cosine'``
+        are defined over calls: see the User Guide) and the loss-spike guard carry
+        over from call to call. If anything raises, the estimator is left exactly
+        as it was.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data of this call.
         y : array-like of shape (n_samples,)
+            Class labels of this call.
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call, and if given later it must
             equal ``classes_``.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, multiplied with ``class_weight`` (a dict; classes
+            it does not name get 1).
 
         Returns
         -------
         self : SoftmaxNetClassifier
+            The updated estimator.
         """
         first = not hasattr(self, "coefs_")
         self._check_params()
@@ -585,37 +709,34 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"classes={np.unique(classes).tolist()} is not the same as on the "
                 f"first call to partial_fit ({self.classes_.tolist()})."
             )
-        with self._rolled_back_on_error():
+        with self._transaction():
             X, y = self._validate_X_y(X, y, reset=first)
             if first:
                 self.classes_ = np.unique(classes)
             y_idx = self._encode(y)
-            sw = self._weights(X, y_idx, sample_weight, self.classes_)
+            class_weights = self._class_weights(y_idx, partial=True)
+            sw = self._weights(X, y_idx, sample_weight, class_weights)
             if first:
                 rng = check_random_state(self.random_state)
                 self._init_state(X.shape[1], len(self.classes_), X.dtype, rng)
             elif self.coefs_[0].dtype != X.dtype:
                 X = X.astype(self.coefs_[0].dtype)
-        rng = None
-        if self.shuffle:
-            rng = np.random.RandomState(
-                (self._shuffle_seed + self.n_iter_) % np.iinfo(np.int32).max
-            )
-        self._run(
-            X,
-            y_idx,
-            sw,
-            rows=None,
-            val=None,
-            n_epochs=1,
-            rng=rng,
-            stopping=False,
-            fit_args=None,
-        )
+            rng = None
+            if self.shuffle:
+                seed = (self._shuffle_seed + len(self.history_)) % _INT32_MAX
+                rng = np.random.RandomState(seed)
+            outcome = self._run(
+                X, y_idx, sw, rows=None, val=None, rng=rng, fitting=False,
+                fit_args=None,
+            )  # fmt: skip
+        self._report(outcome)
         return self
 
-    def _run(self, X, y_idx, sw, *, rows, val, n_epochs, rng, stopping, fit_args):
-        """Compose optimizer, schedule and monitor; train; store the results."""
+    def _run(self, X, y_idx, sw, *, rows, val, rng, fitting, fit_args):
+        """Compose optimizer, schedule, monitor and guard; train; store the results.
+
+        Returns what ``_report`` needs to warn or raise once the state is settled.
+        """
         params = self._params
         optimizer = SGD(self.momentum, self.nesterovs_momentum, self._velocities)
         schedule = LearningRateSchedule(
@@ -624,110 +745,201 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             power_t=self.power_t,
             max_iter=self.max_iter,
             warmup_iters=self.warmup_iters,
-            current=self._learning_rate,
+            state=self._schedule_state,
         )
-        has_val = val is not None
-        monitor = StoppingMonitor(
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=self.early_stopping and has_val,
-            keep_best=has_val and self.restore_best_weights,
-        )
-        if not stopping:
-            monitor.n_iter_no_change = np.inf
-            monitor.best_loss = self.best_loss_
-            monitor.best_epoch = self.best_epoch_ - 1
-        validate = None
-        if has_val:
-            validate = self._make_validator(*val)
-        on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, has_val)
+        monitor = self._monitor(fitting, val is not None)
+        validate = None if val is None else self._make_validator(*val)
+        if validate is not None:  # fails here, not mid-training, if the scorer does
+            monitor.start(validate(params)[1], params)
+        guard = SpikeGuard(n_classes=len(self.classes_))
+        if not fitting:  # spikes in a row count across calls
+            guard.streak, guard.consecutive, guard.last_spike = self._spike_streak
+        start = 0 if fitting else self.n_iter_
+        guard.best.save(params, start, math.inf if fitting else self.best_loss_)
+        on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
         n_train = y_idx.shape[0] if rows is None else rows.shape[0]
         with interrupt_guard() as stop_requested:
             result = fit_epochs(
-                params,
-                optimizer,
-                schedule,
-                X,
-                y_idx,
-                sw,
-                rows=rows,
-                n_epochs=n_epochs,
-                batch_size=self._batch_size(n_train),
-                alpha=self.alpha,
-                rng=rng,
-                monitor=monitor,
-                history=self.history_,
-                epoch_offset=self.n_iter_,
-                t=self.t_,
-                validate=validate,
-                on_epoch_end=on_epoch_end,
-                stop_requested=stop_requested,
-            )
+                params, optimizer, schedule, X, y_idx, sw, rows=rows,
+                n_epochs=self.max_iter if fitting else 1,
+                batch_size=self._batch_size(n_train), alpha=self.alpha, rng=rng,
+                guard=guard, monitor=monitor, history=self.history_,
+                epoch_offset=0 if fitting else self.n_iter_, t=self.t_,
+                validate=validate, on_epoch_end=on_epoch_end,
+                stop_requested=stop_requested, log=print if self.verbose else None,
+            )  # fmt: skip
         finish_callbacks()
         self._velocities = optimizer.velocities
-        self._learning_rate = schedule.current
-        self.n_iter_ += result.n_epochs
+        self._schedule_state = schedule.state
+        self.n_iter_ = result.n_epochs + (0 if fitting else self.n_iter_)
         self.t_ = result.t
+        self.n_recoveries_ += guard.n_spikes
+        self._spike_streak = guard.state
         self._store_history()
+        if fitting:
+            self._end_fit(monitor, val is not None)
+        else:
+            self._plateau_state = monitor.best_loss, monitor.no_improvement_count
+        return result, guard, fitting, (X, y_idx, sw, rows)
+
+    def _monitor(self, fitting: bool, has_val: bool) -> StoppingMonitor:
+        if fitting:
+            return StoppingMonitor(
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                early_stopping=self.early_stopping and has_val,
+                keep_best=has_val and self.restore_best_weights,
+            )
+        # partial_fit: the plateau counter runs over calls ('adaptive' decays on
+        # it, as MLPClassifier's partial_fit); nothing ever stops
+        best, count = self._plateau_state or (math.inf, 0)
+        return StoppingMonitor(
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=False,
+            keep_best=False,
+            best_loss=best,
+            no_improvement_count=count,
+        )
+
+    def _end_fit(self, monitor: StoppingMonitor, has_val: bool) -> None:
+        """Restore the best validation epoch, and say what the weights are."""
+        self.best_epoch_ = max(monitor.best_epoch, 0)
+        if has_val:
+            self.best_validation_score_ = float(monitor.best_score)
         if monitor.best_params is not None:  # kept only to be restored
             for i, (W, b) in enumerate(monitor.best_params):
                 np.copyto(self.coefs_[i], W)
                 np.copyto(self.intercepts_[i], b)
-        if monitor.best_epoch >= 0:
-            self.best_epoch_ = monitor.best_epoch + 1
+            if self.verbose:
+                print(
+                    f"Restored the weights of epoch {self.best_epoch_} (best "
+                    f"validation score {self.best_validation_score_:.6g})."
+                )
+
+    def _report(self, outcome) -> None:
+        """Warn or raise about how training ended; the state is final by now."""
+        result, guard, fitting, data = outcome
         if result.interrupted:
-            warnings.warn(
+            warn(
                 f"Training interrupted (KeyboardInterrupt) after {self.n_iter_} "
-                "epochs; the model holds the "
-                + ("best" if monitor.best_params is not None else "last")
-                + " weights and is usable.",
+                "complete epochs; the model holds the "
+                + ("restored best" if self.best_validation_score_ is not None else "")
+                + " weights of a complete epoch or batch and is usable.",
                 UserWarning,
-                stacklevel=3,
             )
         elif result.diverged:
             msg = _DIVERGED_MSG.format(
-                epoch=self.n_iter_ + 1, lr=self.learning_rate_init
+                epoch=self.history_[-1]["epoch"],
+                n=guard.n_spikes,
+                best=guard.best.epoch,
+                loss=guard.best.loss,
+                lr0=self.learning_rate_init,
             )
             if self.on_divergence == "raise":
                 raise TrainingDivergedError(msg)
-            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-        elif stopping and not result.converged and result.n_epochs == n_epochs:
-            warnings.warn(
+            warn(msg, ConvergenceWarning)
+        elif guard.n_spikes:
+            factor = self._schedule_state["factor"]
+            warn(
+                _RECOVERED_MSG.format(
+                    n=guard.n_spikes,
+                    fold=1.0 / factor,
+                    rate=self.learning_rate_init * factor,
+                    lr0=self.learning_rate_init,
+                ),
+                ConvergenceWarning,
+            )
+        elif (
+            fitting
+            and not (result.converged or result.stopped_by_callback)
+            and result.n_epochs == self.max_iter
+        ):
+            warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
+        self._warn_if_chance_level(result, *data)
+
+    def _warn_if_chance_level(self, result, X, y_idx, sw, rows) -> None:
+        """A model no better than the class prior is never returned silently.
+
+        The last epoch's loss (free) is a running mean along the epoch; only when it
+        is at the prior's log-loss are the final weights evaluated, on up to 1000
+        training rows. A failure is certain when a hidden layer is dead; otherwise
+        it is called after 10 epochs, before which a slow start looks the same.
+        """
+        if rows is not None:
+            X, y_idx, sw = X[rows], y_idx[rows], None if sw is None else sw[rows]
+        counts = np.bincount(y_idx, weights=sw, minlength=len(self.classes_))
+        prior = counts[counts > 0] / counts.sum()
+        entropy = float(-np.sum(prior * np.log(prior)))
+        if not result.data_loss >= 0.99 * entropy:  # NaN: no epoch to judge
+            return
+        n = min(X.shape[0], 1000)
+        sw_n = None if sw is None else sw[:n]
+        acts = forward(self._params, X[:n])
+        total_n = n if sw_n is None else float(sw_n.sum())
+        log_proba = log_softmax(acts[-1])
+        loss = weighted_cross_entropy(log_proba, y_idx[:n], sw_n) / total_n
+        dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
+        if loss < 0.99 * entropy or not (dead or len(self.history_) >= 10):
+            return
+        why = (
+            f"every unit of hidden layer(s) {dead} is inactive (dead ReLUs)"
+            if dead
+            else "the network predicts about the same for every sample"
+        )
+        scale = float(abs(X[:n]).max())
+        total = float(y_idx.shape[0] if sw is None else sw.sum())
+        warn(
+            f"Training ended no better than predicting the class prior: training "
+            f"log-loss {loss:.4g} >= {entropy:.4g}, the prior's; {why}. Likely "
+            f"causes and fixes: unscaled features (the largest feature value here is "
+            f"{scale:.3g}): scale them, e.g. make_pipeline(StandardScaler(), clf); a "
+            f"step too large: lower learning_rate_init (now "
+            f"{self.learning_rate_init}); a penalty too strong: lower alpha (now "
+            f"{self.alpha}) or rescale the sample weights (the penalty is "
+            f"alpha / (2 S) with S = total sample weight = {total:.4g}).",
+            ConvergenceWarning,
+        )
 
     def _store_history(self):
-        """Derive the MLPClassifier-style curves from history_ (one source)."""
+        """Derive the MLPClassifier-style curves from history_ (one source).
+
+        ``loss_`` and ``best_loss_`` skip the epochs the spike guard rolled back.
+        """
         hist = self.history_
         self.loss_curve_ = [r["train_loss"] for r in hist]
+        kept = [r["train_loss"] for r in hist if "event" not in r]
         # None until an epoch completes (a fit that diverged in its first epoch)
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else None
-        self.best_loss_ = min(self.loss_curve_, default=np.inf)
+        self.loss_ = kept[-1] if kept else None
+        self.best_loss_ = min(kept, default=np.inf)
         if any("val_score" in r for r in hist):
             self.validation_scores_ = [r.get("val_score", np.nan) for r in hist]
             self.validation_loss_curve_ = [r.get("val_loss", np.nan) for r in hist]
-            self.best_validation_score_ = float(np.nanmax(self.validation_scores_))
         else:
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
-            self.best_validation_score_ = None
 
     def _make_validator(self, X_val, y_val, sw_val):
         scorer = None
         if self.scoring not in ("loss", None):
             scorer = check_scoring(self, scoring=self.scoring)
+        S = y_val.shape[0] if sw_val is None else float(np.sum(sw_val))
+        kwargs = {} if sw_val is None else {"sample_weight": sw_val}
+        labels = self.classes_[y_val]
 
         def validate(params):
             log_proba = self._log_proba(X_val, params)
-            S = y_val.shape[0] if sw_val is None else float(np.sum(sw_val))
             val_loss = weighted_cross_entropy(log_proba, y_val, sw_val) / S
             if scorer is None:
                 return val_loss, -val_loss
-            kwargs = {} if sw_val is None else {"sample_weight": sw_val}
-            return val_loss, float(scorer(self, X_val, self.classes_[y_val], **kwargs))
+            with warnings.catch_warnings():
+                # X_val was validated already (names dropped): not the user's doing
+                warnings.filterwarnings("ignore", message="X does not have valid")
+                return val_loss, float(scorer(self, X_val, labels, **kwargs))
 
         return validate
 
@@ -736,7 +948,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         verbose = self.verbose
         ctx = None
         if HAS_CALLBACKS and fit_args is not None and hasattr(self, "_skl_callbacks"):
-            ctx = self._init_callback_context(max_subtasks=self.max_iter - self.n_iter_)
+            ctx = self._init_callback_context(max_subtasks=self.max_iter)
             ctx.call_on_fit_task_begin(estimator=self, X=fit_args[0], y=fit_args[1])
         if verbose:
             cols = "epoch  train_loss" + ("    val_loss   val_score" if has_val else "")
@@ -800,13 +1012,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     def _validate_predict(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-        )
+        X = self._validate_X(X, dtype=_X_CHECKS["dtype"])
         if sp.issparse(X) and X.format == "csc":
             X = X.tocsr()
         dtype = self.coefs_[0].dtype

@@ -4,6 +4,10 @@ Nothing here knows scikit-learn's estimator API. The estimator hands over arrays
 (``X`` dense or CSR, ``y`` as class indices, optional per-sample weights), a list of
 ``(W, b)`` layers, an optimizer and a schedule, plus two optional callables: one that
 scores the current weights on validation data and one called at each epoch's end.
+
+Two small policies decide what happens after each epoch: ``StoppingMonitor`` (when to
+stop, which epoch was best) and ``SpikeGuard`` (when the training loss blew up: roll
+back, cut the rate, or give up).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ __all__ = [
     "iter_minibatches",
     "Workspace",
     "run_epoch",
+    "Snapshot",
     "StoppingMonitor",
+    "SpikeGuard",
     "EpochResult",
     "fit_epochs",
     "interrupt_guard",
@@ -97,6 +103,19 @@ class Workspace:
         return [a[:n] for a in self.acts], [d[:n] for d in self.deltas]
 
 
+@dataclass
+class EpochStats:
+    """What one pass over the batches saw."""
+
+    data_loss: float = 0.0  # sum_i w_i CE_i, each at the weights of its batch
+    first_loss: float = math.nan  # the first weighted batch's mean loss ...
+    first_norm: float = math.nan  # ... and its S: the start weights' loss, sampled
+    n_batches: int = 0  # batches whose update was applied
+    n_seen: int = 0  # rows of those batches
+    diverged: bool = False  # a batch loss was not finite: the weights are suspect
+    interrupted: bool = False  # stop_requested() became true after a whole batch
+
+
 def run_epoch(
     params,
     optimizer,
@@ -107,24 +126,18 @@ def run_epoch(
     workspace: Workspace,
     alpha: float,
     lr: float,
+    mean_weight: float = 1.0,
     stop_requested=lambda: False,
-) -> tuple[float, int, int, bool, bool]:
+) -> EpochStats:
     """One pass over ``batches``.
 
-    Returns
-    -------
-    data_loss : float
-        ``sum_i w_i CE_i`` over the samples seen, each at the weights of its batch.
-    n_batches : int
-        Batches that updated the weights (those with a non-zero weight sum).
-    n_samples : int
-    diverged : bool
-        A batch loss was not finite; the weights must not be trusted.
-    interrupted : bool
-        ``stop_requested()`` became true; the epoch ended after a whole batch.
+    A batch of ``n`` rows is normalised by its *expected* weight ``n * mean_weight``
+    (the mean training weight), not by its own weight sum: the step is then an
+    unbiased estimate of the full objective's gradient, and its size does not depend
+    on how much weight the batch happens to hold. Unweighted, ``mean_weight`` is 1 and
+    this is MLPClassifier's per-batch mean; full-batch, it is the weight sum.
     """
-    data_loss = 0.0
-    n_batches = n_seen = 0
+    stats = EpochStats()
     for idx in batches:
         Xb = workspace.gather(X, idx)
         yb = y[idx]
@@ -134,17 +147,22 @@ def run_epoch(
         acts = forward(params, Xb, acts)
         batch_loss, delta = inplace_softmax_cross_entropy(acts[-1], yb, swb)
         if not math.isfinite(batch_loss):
-            return data_loss, n_batches, n_seen, True, False
-        S = float(n) if swb is None else float(swb.sum())
-        data_loss += batch_loss
-        n_seen += n
-        if S > 0:
-            n_batches += 1
-            deltas = backward(params, acts, delta, deltas_buf)
-            optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
+            stats.diverged = True
+            return stats
+        S = n * mean_weight
+        if stats.first_loss != stats.first_loss:  # NaN: no weighted batch yet
+            own = float(n) if swb is None else float(swb.sum())
+            if own > 0:  # its mean loss, comparable whatever weights the batch holds
+                stats.first_loss, stats.first_norm = batch_loss / own, S
+        deltas = backward(params, acts, delta, deltas_buf)
+        optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
+        stats.data_loss += batch_loss
+        stats.n_batches += 1
+        stats.n_seen += n
         if stop_requested():
-            return data_loss, n_batches, n_seen, False, True
-    return data_loss, n_batches, n_seen, False, False
+            stats.interrupted = True
+            return stats
+    return stats
 
 
 def _copy_params(params, out=None):
@@ -156,6 +174,22 @@ def _copy_params(params, out=None):
     return out
 
 
+class Snapshot:
+    """A reusable copy of the weights, with the epoch and loss it belongs to."""
+
+    def __init__(self, params=None, epoch: int = -1, loss: float = math.inf):
+        self.params = None if params is None else _copy_params(params)
+        self.epoch = epoch
+        self.loss = loss
+
+    def save(self, params, epoch: int, loss: float) -> None:
+        self.params = _copy_params(params, self.params)
+        self.epoch, self.loss = epoch, loss
+
+    def restore(self, params) -> None:
+        _copy_params(self.params, params)
+
+
 @dataclass
 class StoppingMonitor:
     """When to stop, and which epoch was best.
@@ -163,12 +197,13 @@ class StoppingMonitor:
     ``tol`` and ``n_iter_no_change`` have MLPClassifier's meaning. The plateau counter
     watches the validation score when ``early_stopping`` is set and the training loss
     otherwise. Whenever validation scores exist, the best epoch is the best-scoring
-    one; otherwise the one with the lowest training loss. A snapshot of the best
-    weights is kept when ``keep_best`` is set.
+    one; otherwise the one with the lowest training loss. With ``keep_best`` a copy
+    of the best weights is kept; ``start`` records the score of the weights training
+    starts from (epoch 0), so a fit that never beats them keeps them.
     """
 
     tol: float
-    n_iter_no_change: int
+    n_iter_no_change: float
     early_stopping: bool
     keep_best: bool
     best_loss: float = math.inf
@@ -177,8 +212,15 @@ class StoppingMonitor:
     no_improvement_count: int = 0
     best_params: list | None = field(default=None, repr=False)
 
+    def start(self, val_score: float, params) -> None:
+        """The starting weights are the best so far (epoch 0)."""
+        self.best_score = val_score
+        self.best_epoch = 0
+        if self.keep_best:
+            self.best_params = _copy_params(params, self.best_params)
+
     def update(self, epoch: int, train_loss: float, val_score, params) -> bool:
-        """Record an epoch; return True when a plateau is reached."""
+        """Record 1-based ``epoch``; return True when a plateau is reached."""
         if self.early_stopping:
             improved = val_score >= self.best_score + self.tol
         else:
@@ -200,6 +242,75 @@ class StoppingMonitor:
 
 
 @dataclass
+class SpikeGuard:
+    """The loss-spike rule: go on, roll back and cut the rate, or give up.
+
+    An epoch *spikes* when its training loss is not finite, or exceeds
+    ``2 * best + log(n_classes)``, where ``best`` is the lowest training loss so far:
+    worse than doubling, and by more than a uniform guess costs. (Far above a chance
+    model relative to the best epoch: no SGD noise does that; a blown-up step does.)
+    On a spike the weights go back to ``best``, the velocities to zero, and the rate
+    is multiplied by ``cut``. Training gives up (still on the ``best`` weights) after
+    ``patience`` spikes in a row that show no progress (see ``roll_back``), or
+    ``max_spikes`` in a row (the rate cut a million-fold); any epoch that does not
+    spike ends the run. A fresh fit's first reference is its first batch's loss: the loss of
+    the initial weights, so an epoch that blows up from the start is caught too.
+
+    An epoch's loss is measured along the epoch, each batch before its update, so it
+    vouches for the weights the epoch *started* from, not for those it ended on
+    (with one batch per epoch it is exactly the starting weights' loss). ``best``
+    therefore holds the starting weights of the best epoch.
+    """
+
+    n_classes: int
+    cut: float = 0.25
+    patience: int = 5
+    max_spikes: int = 10
+    n_spikes: int = 0  # spikes seen by this guard
+    streak: int = 0  # spikes since the last non-spiking epoch
+    consecutive: int = 0  # ... of which without progress
+    last_spike: float = math.inf
+    best: Snapshot = field(default_factory=Snapshot, repr=False)
+
+    def threshold(self) -> float:
+        return 2.0 * self.best.loss + math.log(self.n_classes)
+
+    def is_spike(self, loss: float) -> bool:
+        return not math.isfinite(loss) or loss > self.threshold()
+
+    def improved(self, start: Snapshot, loss: float) -> None:
+        """Record a finite, non-spiking epoch that began from ``start``.
+
+        It ends any run of spikes: the recovery worked.
+        """
+        self.streak = self.consecutive = 0
+        self.last_spike = math.inf
+        if loss < self.best.loss:
+            self.best.save(start.params, start.epoch, loss)
+
+    def roll_back(self, params, optimizer, loss: float) -> bool:
+        """Restore the best weights; return False when it is time to give up.
+
+        A spike less than half the previous one shows the cuts
+        working (unscaled data need a rate thousands of times smaller), so only
+        spikes without such progress count towards ``patience``.
+        """
+        self.best.restore(params)
+        optimizer.reset()
+        self.n_spikes += 1
+        self.streak += 1
+        progress = math.isfinite(self.last_spike) and 2.0 * loss <= self.last_spike
+        self.consecutive = self.consecutive if progress else self.consecutive + 1
+        self.last_spike = loss
+        return self.consecutive < self.patience and self.streak < self.max_spikes
+
+    @property
+    def state(self) -> tuple:
+        """What ``partial_fit`` carries to its next call."""
+        return self.streak, self.consecutive, self.last_spike
+
+
+@dataclass
 class EpochResult:
     """How a call to ``fit_epochs`` ended."""
 
@@ -208,6 +319,18 @@ class EpochResult:
     converged: bool = False
     interrupted: bool = False
     diverged: bool = False
+    stopped_by_callback: bool = False
+    data_loss: float = math.nan  # mean weighted CE of the last recorded epoch
+
+
+def _epoch_loss(stats: EpochStats, alpha, pen, mean_weight) -> float:
+    # As MLPClassifier: each batch's objective weighted by its share of the weight
+    # seen; the penalty term is evaluated once, at the epoch's end weights, instead
+    # of once per batch (a full pass over the weights per batch).
+    if stats.n_seen == 0:
+        return math.nan
+    weight_seen = stats.n_seen * mean_weight
+    return (stats.data_loss + 0.5 * alpha * stats.n_batches * pen) / weight_seen
 
 
 def fit_epochs(
@@ -222,94 +345,117 @@ def fit_epochs(
     batch_size: int,
     alpha: float,
     rng: np.random.RandomState | None,
+    guard: SpikeGuard | None = None,
     rows: np.ndarray | None = None,
-    monitor: StoppingMonitor | None,
+    monitor: StoppingMonitor | None = None,
     history: list,
     epoch_offset: int = 0,
     t: int = 0,
     validate=None,
     on_epoch_end=None,
     stop_requested=lambda: False,
+    log=None,
 ) -> EpochResult:
     """Train for up to ``n_epochs`` epochs, appending one record per epoch to history.
 
     ``validate(params) -> (val_loss, val_score)`` is called after each epoch when
-    given; ``on_epoch_end(record) -> bool`` may ask to stop. ``monitor=None`` disables
-    stopping (``partial_fit``). On divergence the weights are restored in place to
-    those at the end of the last finite epoch (one epoch further back when the
-    epoch's first batch already failed).
+    given; ``on_epoch_end(record) -> bool`` may ask to stop; ``log(message)`` hears
+    the events (spikes, early stopping). ``monitor=None`` disables stopping
+    (``partial_fit``). ``guard`` decides on loss spikes (see ``SpikeGuard``); its
+    ``best`` snapshot holds the starting weights (a fresh guard by default).
+
+    A ``KeyboardInterrupt`` raised anywhere in an epoch (not through
+    ``stop_requested``, which ends the epoch after a whole batch) may have left a
+    batch half applied: the weights go back to the epoch's start, the velocities to
+    zero, the epoch is not recorded, and ``interrupted`` is set.
     """
     layer_sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
-    dtype = params[0][0].dtype
     n_samples = X.shape[0] if rows is None else rows.shape[0]
-    if sample_weight is None:
-        total_weight = float(n_samples)
-    else:
-        total_weight = float(
-            (sample_weight if rows is None else sample_weight[rows]).sum()
-        )
-    ws = Workspace(X, layer_sizes, min(batch_size, n_samples), dtype)
-    # The weights at the end of the last two finite epochs. A batch's loss is
-    # computed before its update, so when the first batch of an epoch fails, the
-    # weights the epoch started from are the culprits: step back one more epoch.
-    last_good, prev_good = _copy_params(params), None
+    mean_weight = 1.0
+    if sample_weight is not None:
+        train_w = sample_weight if rows is None else sample_weight[rows]
+        mean_weight = float(train_w.sum()) / n_samples
+    ws = Workspace(X, layer_sizes, min(batch_size, n_samples), params[0][0].dtype)
+    if guard is None:
+        guard = SpikeGuard(n_classes=layer_sizes[-1])
+        guard.best.save(params, epoch_offset, math.inf)
+    start = Snapshot()
     result = EpochResult(t=t)
     for k in range(n_epochs):
-        epoch = epoch_offset + k
-        tic = time.perf_counter()
-        lr = schedule.rate(epoch, result.t)
-        batches = iter_minibatches(n_samples, batch_size, rng, rows)
-        with np.errstate(over="ignore", invalid="ignore"):
-            data_loss, n_batches, n_seen, diverged, interrupted = run_epoch(
-                params,
-                optimizer,
-                X,
-                y,
-                sample_weight,
-                batches,
-                ws,
-                alpha,
-                lr,
-                stop_requested,
-            )
-            pen = penalty(params)
-            finite = math.isfinite(pen) and all(
-                math.isfinite(float(b.sum())) for _, b in params
-            )
-        if diverged or not finite:
-            back = diverged and n_batches == 0 and prev_good is not None
-            _copy_params(prev_good if back else last_good, params)
-            result.diverged = True
-            return result
-        result.t += n_seen
-        # As MLPClassifier: each batch's objective weighted by its share of the data
-        # (of the total sample weight, when weighted). The penalty term is evaluated
-        # once, at the epoch's end weights, instead of once per batch (a full pass
-        # over the weights per batch).
-        train_loss = (data_loss + 0.5 * alpha * n_batches * pen) / total_weight
-        record = {"epoch": epoch + 1, "train_loss": train_loss}
-        val_score = None
-        if validate is not None:
-            record["val_loss"], val_score = validate(params)
-            record["val_score"] = val_score
-        record["learning_rate"] = lr
-        record["time"] = time.perf_counter() - tic
-        history.append(record)
-        result.n_epochs += 1
-        if interrupted:
+        epoch = epoch_offset + k + 1
+        start.save(params, epoch - 1, math.nan)
+        try:
+            tic = time.perf_counter()
+            lr = schedule.rate(epoch - 1, result.t)
+            batches = iter_minibatches(n_samples, batch_size, rng, rows)
+            with np.errstate(over="ignore", invalid="ignore"):
+                stats = run_epoch(
+                    params, optimizer, X, y, sample_weight, batches, ws, alpha, lr,
+                    mean_weight, stop_requested,
+                )  # fmt: skip
+                pen = penalty(params)
+            train_loss = _epoch_loss(stats, alpha, pen, mean_weight)
+            if stats.diverged or not math.isfinite(pen):
+                train_loss = math.inf
+            record = {"epoch": epoch, "train_loss": train_loss}
+            if guard.best.loss == math.inf and math.isfinite(stats.first_loss):
+                # the starting weights' objective, as one batch measured it
+                pen0 = penalty(start.params)
+                guard.best.loss = (
+                    stats.first_loss + 0.5 * alpha * pen0 / stats.first_norm
+                )
+            if guard.is_spike(train_loss):
+                record.update(learning_rate=lr, time=time.perf_counter() - tic)
+                threshold = guard.threshold()
+                go_on = guard.roll_back(params, optimizer, train_loss)
+                record["event"] = _spike_event(guard, train_loss, threshold, lr)
+                schedule.cut(guard.cut)
+            else:
+                guard.improved(start, train_loss)
+                val_score = None
+                if validate is not None:
+                    record["val_loss"], val_score = validate(params)
+                    record["val_score"] = val_score
+                record.update(learning_rate=lr, time=time.perf_counter() - tic)
+        except KeyboardInterrupt:
+            start.restore(params)
+            optimizer.reset()
             result.interrupted = True
             return result
-        # rotate the two snapshots: no allocation after the second epoch
-        prev_good, last_good = last_good, _copy_params(params, prev_good)
-        stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
+        history.append(record)
+        result.n_epochs += 1
+        result.t += stats.n_seen
+        if "event" not in record:
+            result.data_loss = stats.data_loss / (stats.n_seen * mean_weight)
+        if "event" in record:
+            if log is not None:
+                log(f"Epoch {epoch}: {record['event']}")
+            if not go_on:
+                result.diverged = True
+                return result
+            continue
+        if stats.interrupted:
+            result.interrupted = True
+            return result
+        if on_epoch_end is not None and on_epoch_end(record):
+            result.stopped_by_callback = True
+            return result
         if monitor is not None and monitor.update(epoch, train_loss, val_score, params):
             if schedule.on_plateau():
                 result.converged = True
                 return result
+            if log is not None:
+                log(f"Epoch {epoch}: plateau, learning rate divided by 5.")
             monitor.no_improvement_count = 0
-        if stop:
-            return result
     return result
+
+
+def _spike_event(guard: SpikeGuard, loss: float, threshold: float, lr: float) -> str:
+    return (
+        f"loss spike: training loss {loss:.4g} > {threshold:.4g} (2 x best + "
+        f"log(n_classes)); weights rolled back to the end of epoch {guard.best.epoch}, "
+        f"velocities reset, learning rate {lr:.3g} -> {lr * guard.cut:.3g}"
+    )
 
 
 @contextlib.contextmanager
@@ -318,7 +464,7 @@ def interrupt_guard():
 
     Yields a callable returning True once SIGINT was received. Outside the main
     thread (where signal handlers cannot be installed) the callable is always False
-    and a KeyboardInterrupt propagates as usual.
+    and a KeyboardInterrupt propagates as usual (``fit_epochs`` catches it).
     """
     flag = threading.Event()
     if threading.current_thread() is not threading.main_thread():

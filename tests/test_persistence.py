@@ -54,7 +54,15 @@ def _assert_same_state(a, b):
     else:
         for u, v in zip(a._velocities, b._velocities, strict=True):
             np.testing.assert_array_equal(u, v)
-    for attr in ("n_iter_", "t_", "loss_curve_", "_learning_rate", "_shuffle_seed"):
+    for attr in (
+        "n_iter_",
+        "t_",
+        "loss_curve_",
+        "_schedule_state",
+        "_plateau_state",
+        "_spike_streak",
+        "_shuffle_seed",
+    ):
         assert getattr(a, attr) == getattr(b, attr), attr
     np.testing.assert_array_equal(a.classes_, b.classes_)
 

@@ -160,13 +160,26 @@ def test_fit_epochs_stops_after_the_batch_when_asked():
     assert math.isfinite(history[0]["train_loss"])
 
 
-def test_fit_epochs_skips_the_update_of_an_all_zero_weight_batch():
+def test_fit_epochs_normalises_each_batch_by_its_expected_weight():
+    # Weights 0 then 1: the mean weight is 0.5, so the zero-weight batch moves
+    # nothing (alpha = 0) and the other's gradient is scaled by 1 / (10 * 0.5),
+    # twice its own mean: an unbiased estimate of the full-batch gradient.
     X, y, params = _setup(n=20)
     sw = np.ones(20)
     sw[:10] = 0.0
     before = [(W.copy(), b.copy()) for W, b in params]
     _train(params, X, y, lr=0.1, sample_weight=sw, n_epochs=1, batch_size=10)
     _, grads = loss_and_grads(before, X[10:], y[10:], 0.0)
+    np.testing.assert_allclose(params[0][0], before[0][0] - 0.2 * grads[0][0])
+
+
+def test_fit_epochs_with_weights_steps_along_the_full_gradient_on_one_batch():
+    # full batch: n * mean weight is the weight sum, the objective's own normaliser
+    X, y, params = _setup(n=30)
+    sw = np.random.RandomState(1).uniform(1e-4, 1e3, size=30)
+    before = [(W.copy(), b.copy()) for W, b in params]
+    _train(params, X, y, lr=0.1, sample_weight=sw, n_epochs=1, batch_size=30)
+    _, grads = loss_and_grads(before, X, y, 0.0, sample_weight=sw)
     np.testing.assert_allclose(params[0][0], before[0][0] - 0.1 * grads[0][0])
 
 
