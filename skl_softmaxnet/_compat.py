@@ -18,9 +18,13 @@ from sklearn.utils._array_api import (  # noqa: F401  (re-exported)
 )
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     Interval,
+    Options,
     StrOptions,
 )
-from sklearn.utils.validation import _check_sample_weight  # noqa: F401
+from sklearn.utils.validation import (  # noqa: F401  (re-exported)
+    _check_sample_weight,
+    _get_feature_names,
+)
 
 try:  # recent scikit-learn: move arrays / every fitted array of an estimator
     from sklearn.utils._array_api import move_estimator_to, move_to
@@ -71,6 +75,8 @@ except ImportError:  # pragma: no cover - exercised only with scikit-learn < 1.9
 __all__ = [
     "Interval",
     "StrOptions",
+    "Options",
+    "_get_feature_names",
     "_check_sample_weight",
     "_is_numpy_namespace",
     "device",

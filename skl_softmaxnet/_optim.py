@@ -78,6 +78,11 @@ class SGD:
         self.nesterov = nesterov
         self.velocities = velocities
 
+    def reset(self) -> None:
+        """Zero the velocities in place (after the weights were rolled back)."""
+        for v in self.velocities or ():
+            v[...] = 0
+
     def step(
         self,
         params: list[tuple[np.ndarray, np.ndarray]],
@@ -157,17 +162,24 @@ class LearningRateSchedule:
     - ``'adaptive'``: constant while training goes well; each time the stopping monitor
       sees ``n_iter_no_change`` consecutive epochs without an improvement of ``tol``
       (training loss, or validation score with early stopping), the rate is divided
-      by 5 instead of stopping. Training stops at a plateau once the rate is <= 1e-6.
+      by 5 instead of stopping. Training stops at a plateau once the rate is <= 1e-6;
+      where nothing stops (``partial_fit``) the rate stays there, never reaching 0.
     - ``'cosine'``: linear warm-up from ``learning_rate_init / warmup_iters`` over the
       first ``warmup_iters`` epochs, then cosine annealing from ``learning_rate_init``
-      to 0 over the remaining epochs up to ``max_iter``.
+      towards 0 over the remaining epochs up to ``max_iter``. Past ``max_iter`` (only
+      ``partial_fit`` gets there) the annealing restarts: a new cycle of
+      ``max_iter - warmup_iters`` epochs, so the rate never stays at 0.
+
+    Every rate is multiplied by ``factor``, which the loss-spike recovery cuts.
+    A schedule is one fit's: ``fit`` (warm or not) starts a fresh one; ``partial_fit``
+    carries ``current`` and ``factor`` from call to call (``state``).
 
     Examples
     --------
     >>> from skl_softmaxnet._optim import LearningRateSchedule
     >>> s = LearningRateSchedule("cosine", 0.1, max_iter=4)
-    >>> [round(s.rate(epoch, t=0), 4) for epoch in range(4)]
-    [0.1, 0.0854, 0.05, 0.0146]
+    >>> [round(s.rate(epoch, t=0), 4) for epoch in range(5)]
+    [0.1, 0.0854, 0.05, 0.0146, 0.1]
     """
 
     def __init__(
@@ -178,14 +190,21 @@ class LearningRateSchedule:
         power_t: float = 0.5,
         max_iter: int = 200,
         warmup_iters: int = 0,
-        current: float | None = None,
+        state: dict | None = None,
     ):
         self.kind = kind
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
         self.max_iter = max_iter
         self.warmup_iters = warmup_iters
-        self.current = learning_rate_init if current is None else current
+        state = state or {}
+        self.current = float(state.get("current", learning_rate_init))
+        self.factor = float(state.get("factor", 1.0))
+
+    @property
+    def state(self) -> dict:
+        """What ``partial_fit`` carries to its next call (builtins only)."""
+        return {"current": self.current, "factor": self.factor}
 
     def rate(self, epoch: int, t: int) -> float:
         """Learning rate for epoch ``epoch`` (0-based) after ``t`` samples seen."""
@@ -193,16 +212,16 @@ class LearningRateSchedule:
         if self.kind == "invscaling":
             self.current = lr0 / (t + 1) ** self.power_t
         elif self.kind == "cosine":
-            w = self.warmup_iters
+            w = min(self.warmup_iters, self.max_iter - 1)
+            span = self.max_iter - w
             if epoch < w:
                 self.current = lr0 * (epoch + 1) / w
             else:
-                span = max(self.max_iter - w, 1)
-                progress = min(epoch - w, span) / span
+                progress = ((epoch - w) % span) / span
                 self.current = 0.5 * lr0 * (1.0 + math.cos(math.pi * progress))
         elif self.kind == "constant":
             self.current = lr0
-        return self.current
+        return self.current * self.factor
 
     def on_plateau(self) -> bool:
         """React to a plateau; return True if training should stop."""
@@ -210,3 +229,7 @@ class LearningRateSchedule:
             return True
         self.current /= 5.0
         return False
+
+    def cut(self, factor: float) -> None:
+        """Multiply every later rate by ``factor`` (the spike recovery's step)."""
+        self.factor *= factor
