@@ -171,9 +171,11 @@ class TrainingCurveDisplay:
                 f"a `history_` attribute (e.g. SoftmaxNetClassifier), got "
                 f"{type(model).__name__}."
             )
+        # without validation data no epoch was chosen: the weights are the last's
+        has_val = getattr(model, "validation_scores_", None) is not None
         display = cls(
             history=model.history_,
-            best_epoch=getattr(model, "best_epoch_", None),
+            best_epoch=getattr(model, "best_epoch_", None) if has_val else None,
             scoring=getattr(model, "scoring", None),
             estimator_name=type(model).__name__ if name is None else name,
         )
@@ -230,6 +232,8 @@ class TrainingCurveDisplay:
             If the history is empty.
         """
         plt = _import_pyplot()
+        from matplotlib.ticker import MaxNLocator
+
         history = list(self.history)
         if not history:
             raise ValueError(
@@ -258,6 +262,7 @@ class TrainingCurveDisplay:
                 **{"label": "validation loss", "color": "C1", **(val_kw or {})},
             )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
         ax.set_ylabel("log-loss")
         ax.set_yscale(loss_scale)
 

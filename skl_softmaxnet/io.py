@@ -19,6 +19,7 @@ Needs the ``skops`` extra: ``pip install "skl_softmaxnet[skops]"``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import ModuleType
@@ -121,6 +122,29 @@ def _refused(sio: ModuleType, data: bytes) -> tuple[list[str], list[str]]:
     return untrusted, [t for t in untrusted if t not in allowed]
 
 
+@contextlib.contextmanager
+def _callbacks_detached(model: Any):
+    """Leave out the callbacks of ``set_callbacks`` while ``model`` is serialised.
+
+    Callbacks (a progress bar, a logger) are a fit-time concern, not part of the
+    fitted model, and :func:`load` would not trust their types. They are taken off
+    ``model`` and every estimator inside it for the dump only, and put back after.
+    """
+    parts = [model]
+    if hasattr(model, "get_params"):
+        parts += [v for v in model.get_params(deep=True).values() if v is not model]
+    detached = []
+    for part in parts:
+        own = getattr(part, "__dict__", {})
+        if "_skl_callbacks" in own and all(p is not part for p, _ in detached):
+            detached.append((part, own.pop("_skl_callbacks")))
+    try:
+        yield
+    finally:
+        for part, callbacks in detached:
+            part._skl_callbacks = callbacks
+
+
 def save(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (an estimator or a Pipeline) to ``path`` in skops format.
 
@@ -132,6 +156,9 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
         types skops trusts by default.
     path : str or path-like
         Destination file, conventionally with the ``.skops`` suffix; overwritten.
+
+    Callbacks attached with ``set_callbacks`` are not saved (they belong to a fit,
+    not to the fitted model); ``model`` keeps them.
 
     Raises
     ------
@@ -156,7 +183,8 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     True
     """
     sio = _skops_io()
-    data = sio.dumps(model)
+    with _callbacks_detached(model):
+        data = sio.dumps(model)
     _, refused = _refused(sio, data)
     if refused:
         raise UntrustedTypesError(refused, action="save")

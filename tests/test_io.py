@@ -291,3 +291,27 @@ def test_not_a_skops_file_is_an_error(tmp_path):
 
 def test_io_module_does_not_shadow_the_standard_library():
     assert io.BytesIO is not None and hasattr(io, "StringIO")
+
+
+@pytest.mark.skipif(
+    not skl_softmaxnet._compat.HAS_CALLBACKS, reason="needs scikit-learn's callbacks"
+)
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_save_leaves_out_callbacks_and_keeps_them_on_the_model(tmp_path, in_pipeline):
+    from sklearn.base import clone
+    from sklearn.callback import ProgressBar
+
+    model = SoftmaxNetClassifier((8,), max_iter=3, random_state=0)
+    if in_pipeline:  # a pipeline takes the auto-propagated callbacks itself
+        model = make_pipeline(StandardScaler(), model)
+    model = clone(model.set_callbacks(ProgressBar()))  # clone keeps the callbacks
+    _fit(model)
+    callbacks = model._skl_callbacks
+    save(model, tmp_path / "m.skops")
+    assert model._skl_callbacks is callbacks  # put back after the dump
+    loaded = load(tmp_path / "m.skops")
+    assert not hasattr(loaded, "_skl_callbacks")
+    X, y = _data()
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    _fit(loaded)  # and it trains without callbacks
+    assert (loaded[-1] if in_pipeline else loaded).n_iter_ == 3

@@ -105,10 +105,8 @@ def test_training_loss_only(clf_train_only):
     assert disp.ax_.get_ylabel() == "log-loss"
     assert "SoftmaxNetClassifier" in disp.ax_.get_title()
     assert disp.ax_.get_legend() is disp.legend_
-    assert _legend_labels(disp) == [
-        "training loss",
-        f"best epoch ({clf.best_epoch_})",
-    ]
+    # no validation data, so no epoch was chosen: no best-epoch marker
+    assert _legend_labels(disp) == ["training loss"]
 
 
 def test_with_validation(clf_early):
@@ -196,9 +194,9 @@ def test_user_supplied_ax_and_name(clf_early):
     assert len(fig.axes) == 3  # the two user axes plus the twin
 
 
-def test_plot_options(clf_train_only):
+def test_plot_options(clf_early):
     disp = TrainingCurveDisplay.from_estimator(
-        clf_train_only,
+        clf_early,
         loss_scale="log",
         title="custom",
         train_kw={"color": "red", "label": "train"},
@@ -254,3 +252,26 @@ def test_missing_matplotlib_names_extra(monkeypatch, clf_train_only):
         TrainingCurveDisplay.from_estimator(clf_train_only)
     with pytest.raises(ImportError, match=msg):
         TrainingCurveDisplay(history=clf_train_only.history_).plot()
+
+
+def test_short_run_has_integer_epoch_ticks(iris):
+    clf = _fit(SoftmaxNetClassifier((8,), max_iter=3, random_state=0), *iris)
+    disp = TrainingCurveDisplay.from_estimator(clf)
+    disp.figure_.canvas.draw()
+    ticks = [t for t in disp.ax_.get_xticks() if 1 <= t <= 3]
+    assert ticks, "no tick inside the epoch range"
+    assert all(float(t).is_integer() for t in disp.ax_.get_xticks())
+
+
+def test_no_best_epoch_line_without_validation_data(clf_train_only):
+    assert clf_train_only.validation_scores_ is None
+    disp = TrainingCurveDisplay.from_estimator(clf_train_only)
+    assert disp.best_epoch is None
+    assert disp.best_epoch_line_ is None
+    assert not any("best epoch" in t.get_text() for t in disp.legend_.get_texts())
+
+
+def test_best_epoch_line_with_validation_data(clf_early):
+    disp = TrainingCurveDisplay.from_estimator(clf_early)
+    assert disp.best_epoch == clf_early.best_epoch_
+    assert disp.best_epoch_line_ is not None
