@@ -70,8 +70,10 @@ print(f"Held-out accuracy: {accuracy:.3f}")
 # :meth:`TrainingCurveDisplay.from_estimator
 # <skl_softmaxnet.TrainingCurveDisplay.from_estimator>` accepts the pipeline and
 # reads the per-epoch history of its last step. A logarithmic loss axis shows both
-# the steep first epochs and the slow end. The dashed line marks the epoch with the
-# lowest training loss (there is no validation data here).
+# the steep first epochs and the slow end. There is no validation data here, so no
+# epoch is singled out: the model holds the last epoch's weights, and the display
+# draws no best-epoch line (:ref:`sphx_glr_auto_examples_plot_early_stopping.py`
+# has one).
 try:
     import matplotlib.pyplot as plt
 except ImportError:
