@@ -15,6 +15,14 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -548,3 +556,269 @@ def test_partial_fit_carries_the_velocities(iris):
     assert any(
         not np.array_equal(a, b) for a, b in zip(clf.coefs_, fresh.coefs_, strict=True)
     )
+
+
+# ----------------------------------------------------------- the state machine
+
+_SM_RNG = np.random.RandomState(0)
+X_SM = _SM_RNG.normal(size=(60, 4))
+y_SM = np.array(["a", "b", "c"])[np.arange(60) % 3]
+X_VAL_SM = _SM_RNG.normal(size=(15, 4))
+y_VAL_SM = np.array(["a", "b", "c"])[np.arange(15) % 3]
+CLASSES_SM = np.array(["a", "b", "c"])
+
+
+class _ScorerInterruptingAt:
+    """A scorer that raises KeyboardInterrupt on its ``n``-th call (picklable)."""
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+
+    def __call__(self, est, X, y, sample_weight=None):
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return accuracy_score(y, est.predict(X), sample_weight=sample_weight)
+
+
+def _raising_scorer(est, X, y, sample_weight=None):
+    raise RuntimeError("scorer failed")
+
+
+class SoftmaxNetStateMachine(RuleBasedStateMachine):
+    """Interleave every way of changing the model; check the invariants each step.
+
+    ``expected_t`` models ``t_`` (training rows seen since the last cold fit) from
+    the calls made; ``None`` after a Ctrl-C, whose partial epoch counts the rows of
+    the batches that ran.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.est = SoftmaxNetClassifier(
+            (8,), batch_size=16, max_iter=3, random_state=0, on_divergence="warn"
+        )
+        self.expected_t = 0
+        self.last_call_was_fit = False
+
+    # -------------------------------------------------------------- helpers
+    @property
+    def fitted(self):
+        return hasattr(self.est, "coefs_")
+
+    def _quietly(self, method, *args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return method(*args, **kwargs)
+
+    def _fit(self, *, warm, explicit_val):
+        was_fitted = self.fitted
+        self.est.set_params(warm_start=warm)
+        fit_params = {}
+        if explicit_val:
+            fit_params = dict(X_val=X_VAL_SM, y_val=y_VAL_SM)
+        self._quietly(self.est.fit, X_SM, y_SM, **fit_params)
+        self.last_call_was_fit = True
+        split = self.est.early_stopping and not explicit_val
+        n_train = 54 if split else 60
+        if not (warm and was_fitted):
+            self.expected_t = 0
+        if self.expected_t is not None:
+            self.expected_t += self.est.n_iter_ * n_train
+        assert self.est.n_iter_ <= self.est.max_iter
+        if self.est.validation_scores_ is not None and self.est.n_iter_:
+            # the weights held are the best epoch's, or the starting ones (0)
+            assert 0 <= self.est.best_epoch_ <= self.est.n_iter_
+
+    def _fails(self, exc, method, *args, **kwargs):
+        before = snapshot(self.est)
+        with pytest.raises(exc):
+            self._quietly(method, *args, **kwargs)
+        assert_same_state(self.est, before)
+
+    # ---------------------------------------------------------------- rules
+    @rule(explicit_val=st.booleans())
+    def cold_fit(self, explicit_val):
+        self._fit(warm=False, explicit_val=explicit_val)
+
+    @rule(explicit_val=st.booleans())
+    def warm_fit(self, explicit_val):
+        self._fit(warm=True, explicit_val=explicit_val)
+
+    @rule(part=st.sampled_from(["all", "half", "without_a"]))
+    def partial_fit(self, part):
+        rows = {
+            "all": slice(None),
+            "half": slice(0, 30),
+            "without_a": y_SM != "a",
+        }[part]
+        X, y = X_SM[rows], y_SM[rows]
+        if self.est.class_weight == "balanced":
+            if self.fitted:
+                self._fails(ValueError, self.est.partial_fit, X, y, classes=CLASSES_SM)
+            return
+        n_iter = self.est.n_iter_ if self.fitted else 0
+        if not self.fitted:
+            self.expected_t = 0
+        self._quietly(self.est.partial_fit, X, y, classes=CLASSES_SM)
+        self.last_call_was_fit = False
+        assert self.est.n_iter_ == n_iter + 1
+        if self.expected_t is not None:
+            self.expected_t += len(y)
+
+    @rule(kind=st.sampled_from(["constant", "adaptive", "cosine", "invscaling"]))
+    def set_learning_rate(self, kind):
+        self.est.set_params(learning_rate=kind)
+
+    @rule(lr=st.sampled_from([0.01, 0.1, 1.0, 50.0]))
+    def set_learning_rate_init(self, lr):
+        self.est.set_params(learning_rate_init=lr)
+
+    @rule(momentum=st.sampled_from([0.0, 0.5, 0.9]), nesterov=st.booleans())
+    def set_momentum(self, momentum, nesterov):
+        self.est.set_params(momentum=momentum, nesterovs_momentum=nesterov)
+
+    @rule(on=st.booleans())
+    def set_early_stopping(self, on):
+        self.est.set_params(early_stopping=on)
+
+    @rule(cw=st.sampled_from([None, {"a": 2.0}, {"b": 0.5, "c": 3.0}, "balanced"]))
+    def set_class_weight(self, cw):
+        self.est.set_params(class_weight=cw)
+
+    @precondition(lambda self: self.fitted)
+    @rule()
+    def pickled_copy_continues_identically(self):
+        if self.est.class_weight == "balanced":
+            return
+        copy_ = pickle.loads(pickle.dumps(self.est))
+        self._quietly(self.est.partial_fit, X_SM, y_SM)
+        self._quietly(copy_.partial_fit, X_SM, y_SM)
+        self.last_call_was_fit = False
+        if self.expected_t is not None:
+            self.expected_t += len(y_SM)
+        for a, b in zip(self.est.coefs_, copy_.coefs_, strict=True):
+            assert_array_equal(a, b)
+        assert copy_.history_[-1]["train_loss"] == self.est.history_[-1]["train_loss"]
+
+    # ------------------------------------------------ calls that must fail
+    @precondition(lambda self: self.fitted)
+    @rule(warm=st.booleans())
+    def fail_bad_x_shape(self, warm):
+        self._fails(ValueError, self.est.partial_fit, X_SM[:, :3], y_SM)
+        if warm:
+            self.est.set_params(warm_start=True)
+            self._fails(ValueError, self.est.fit, X_SM[:, :3], y_SM)
+
+    @precondition(lambda self: self.fitted)
+    @rule()
+    def fail_cold_fit_on_nan(self):
+        X = X_SM.copy()
+        X[0, 0] = np.nan
+        self.est.set_params(warm_start=False)
+        self._fails(ValueError, self.est.fit, X, y_SM)
+
+    @precondition(lambda self: self.fitted)
+    @rule(warm=st.booleans())
+    def fail_scorer_raises(self, warm):
+        scoring = self.est.scoring
+        self.est.set_params(scoring=_raising_scorer, warm_start=warm)
+        try:
+            self._fails(RuntimeError, self.est.fit, X_SM, y_SM, X_val=X_VAL_SM,
+                        y_val=y_VAL_SM)  # fmt: skip
+        finally:
+            self.est.set_params(scoring=scoring)
+
+    @precondition(lambda self: self.fitted)
+    @rule()
+    def fail_unknown_class_in_partial_fit(self):
+        y = y_SM.copy()
+        y[0] = "z"
+        self._fails(ValueError, self.est.partial_fit, X_SM, y)
+
+    @precondition(lambda self: self.fitted)
+    @rule(warm=st.booleans())
+    def fail_keyboard_interrupt_before_training(self, warm):
+        # the scorer's first call checks it on the validation data, before epoch 1
+        scoring = self.est.scoring
+        self.est.set_params(scoring=_ScorerInterruptingAt(1), warm_start=warm)
+        try:
+            self._fails(KeyboardInterrupt, self.est.fit, X_SM, y_SM, X_val=X_VAL_SM,
+                        y_val=y_VAL_SM)  # fmt: skip
+        finally:
+            self.est.set_params(scoring=scoring)
+
+    # ------------------------------------------ interrupts the model survives
+    @rule(at=st.integers(2, 4), warm=st.booleans())
+    def keyboard_interrupt_mid_training(self, at, warm):
+        scoring = self.est.scoring
+        self.est.set_params(scoring=_ScorerInterruptingAt(at))
+        try:
+            self._fit(warm=warm, explicit_val=True)
+        finally:
+            self.est.set_params(scoring=scoring)
+        # the interrupted epoch is not recorded (nor its rows counted); rolled-back
+        # epochs are recorded without being scored
+        est = self.est
+        this_fit = est.history_[len(est.history_) - est.n_iter_ :]
+        scored = sum("event" not in r for r in this_fit)
+        assert scored <= at - 2
+        if scored == len(this_fit):
+            assert scored == at - 2
+        assert _velocities_zero(self.est)  # the epoch's start: no momentum yet
+
+    @rule(batch=st.integers(1, 6), warm=st.booleans())
+    def ctrl_c(self, batch, warm):
+        real_backward = _training.backward
+        calls = []
+
+        def backward(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == batch:
+                signal.raise_signal(signal.SIGINT)
+            return real_backward(*args, **kwargs)
+
+        _training.backward = backward
+        try:
+            self._fit(warm=warm, explicit_val=False)
+        finally:
+            _training.backward = real_backward
+        self.expected_t = None  # the partial epoch's rows depend on the batches
+
+    # ----------------------------------------------------------- invariants
+    @invariant()
+    def consistent(self):
+        est = self.est
+        if not self.fitted:
+            return
+        for W, b in est._params:
+            assert np.isfinite(W).all() and np.isfinite(b).all()
+        for v in est._velocities or ():
+            assert np.isfinite(v).all()
+        assert est.loss_curve_ == [r["train_loss"] for r in est.history_]
+        assert len(est.history_) >= est.n_iter_
+        if est.history_ and est.n_iter_ == 0:
+            # only a fit interrupted in its first epoch records nothing: history_
+            # still holds the epochs of the fits before it
+            assert self.last_call_was_fit
+        elif est.history_:
+            assert est.history_[-1]["epoch"] == est.n_iter_
+            if "event" in est.history_[-1]:  # rolled back: weights and momentum
+                assert _velocities_zero(est)
+        assert est.n_recoveries_ == sum("event" in r for r in est.history_)
+        if self.expected_t is not None:
+            assert est.t_ == self.expected_t
+        copy_ = pickle.loads(pickle.dumps(est))
+        assert_array_equal(copy_.predict_proba(X_SM), est.predict_proba(X_SM))
+        assert_array_equal(copy_.predict(X_SM), est.predict(X_SM))
+
+
+SoftmaxNetStateMachine.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=12,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_state_machine = SoftmaxNetStateMachine.TestCase
