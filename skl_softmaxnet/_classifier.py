@@ -805,8 +805,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _end_fit(self, monitor: StoppingMonitor, has_val: bool) -> None:
         """Restore the best validation epoch, and say what the weights are."""
         self.best_epoch_ = max(monitor.best_epoch, 0)
-        if has_val:
-            self.best_validation_score_ = float(monitor.best_score)
+        # a warm fit without validation data: no score describes the weights held
+        self.best_validation_score_ = float(monitor.best_score) if has_val else None
         if monitor.best_params is not None:  # kept only to be restored
             for i, (W, b) in enumerate(monitor.best_params):
                 np.copyto(self.coefs_[i], W)

@@ -822,3 +822,12 @@ SoftmaxNetStateMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_state_machine = SoftmaxNetStateMachine.TestCase
+
+
+def test_warm_fit_without_validation_data_drops_the_old_validation_score(iris):
+    X, y = iris
+    clf = _quiet(_net(max_iter=3, warm_start=True).fit, X, y, X_val=X, y_val=y)
+    assert clf.best_validation_score_ is not None
+    _quiet(clf.fit, X, y)  # the weights move on: the old score no longer holds
+    assert clf.best_validation_score_ is None
+    assert clf.best_epoch_ >= 1
