@@ -821,11 +821,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """Warn or raise about how training ended; the state is final by now."""
         result, guard, fitting, data = outcome
         if result.interrupted:
+            restored = fitting and self.restore_best_weights
+            held = (
+                f"the restored weights of its best epoch ({self.best_epoch_})"
+                if restored and self.best_validation_score_ is not None
+                else "the weights of a complete epoch or batch"
+            )
             warn(
-                f"Training interrupted (KeyboardInterrupt) after {self.n_iter_} "
-                "complete epochs; the model holds the "
-                + ("restored best" if self.best_validation_score_ is not None else "")
-                + " weights of a complete epoch or batch and is usable.",
+                f"Training interrupted (KeyboardInterrupt); n_iter_={self.n_iter_} "
+                "(an epoch cut short by Ctrl-C counts, with the mean loss of the "
+                f"batches that ran). The model holds {held} and is usable.",
                 UserWarning,
             )
         elif result.diverged:

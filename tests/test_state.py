@@ -831,3 +831,14 @@ def test_warm_fit_without_validation_data_drops_the_old_validation_score(iris):
     _quiet(clf.fit, X, y)  # the weights move on: the old score no longer holds
     assert clf.best_validation_score_ is None
     assert clf.best_epoch_ >= 1
+
+
+def test_interrupt_warning_says_what_the_weights_are(iris):
+    X, y = iris
+    clf = _net(max_iter=5, scoring=_ScorerInterruptingAt(3))
+    with pytest.warns(UserWarning, match=r"n_iter_=1 .*best epoch \((0|1)\)"):
+        clf.fit(X, y, X_val=X, y_val=y)
+    clf = _net(max_iter=5, scoring=_ScorerInterruptingAt(3))
+    clf.set_params(restore_best_weights=False)
+    with pytest.warns(UserWarning, match="holds the weights of a complete epoch"):
+        clf.fit(X, y, X_val=X, y_val=y)
