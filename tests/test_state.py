@@ -171,6 +171,10 @@ def test_all_zero_validation_weights_fail_before_training(iris):
     before = snapshot(clf)
     with pytest.raises(ValueError, match="non-zero"):
         clf.fit(X, y, X_val=X[:20], y_val=y[:20], sample_weight_val=np.zeros(20))
+    # non-zero sample weights, but a class weight of 0 on the only class there
+    clf.set_params(class_weight={0: 0.0}, warm_start=True)
+    with pytest.raises(ValueError, match="sample_weight_val .*is zero for every"):
+        clf.fit(X, y, X_val=X[:20], y_val=y[:20], sample_weight_val=np.ones(20))
     assert_same_state(clf, before)
 
 
