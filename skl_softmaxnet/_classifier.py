@@ -36,6 +36,7 @@ from ._compat import (
 from ._math import forward, init_params, log_softmax, weighted_cross_entropy
 from ._messages import warn, warnings_at_caller
 from ._optim import LR_SCHEDULES, SGD, LearningRateSchedule
+from ._threads import training_threads
 from ._training import SpikeGuard, StoppingMonitor, fit_epochs, interrupt_guard
 
 __all__ = ["SoftmaxNetClassifier", "TrainingDivergedError"]
@@ -758,7 +759,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         guard.best.save(params, start, math.inf if fitting else self.best_loss_)
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
         n_train = y_idx.shape[0] if rows is None else rows.shape[0]
-        with interrupt_guard() as stop_requested:
+        # training_threads: one BLAS pool for the whole loop (two pools contend)
+        with interrupt_guard() as stop_requested, training_threads():
             result = fit_epochs(
                 params, optimizer, schedule, X, y_idx, sw, rows=rows,
                 n_epochs=self.max_iter if fitting else 1,

@@ -253,8 +253,8 @@ class SpikeGuard:
     is multiplied by ``cut``. Training gives up (still on the ``best`` weights) after
     ``patience`` spikes in a row that show no progress (see ``roll_back``), or
     ``max_spikes`` in a row (the rate cut a million-fold); any epoch that does not
-    spike ends the run. A fresh fit's first reference is its first batch's loss: the loss of
-    the initial weights, so an epoch that blows up from the start is caught too.
+    spike ends the run. A fresh fit's first reference is its first batch's loss:
+    the initial weights' loss, so an epoch that blows up from the start is caught.
 
     An epoch's loss is measured along the epoch, each batch before its update, so it
     vouches for the weights the epoch *started* from, not for those it ended on
@@ -443,6 +443,13 @@ def fit_epochs(
         if monitor is not None and monitor.update(epoch, train_loss, val_score, params):
             if schedule.on_plateau():
                 result.converged = True
+                if log is not None:
+                    watched = "Validation score" if monitor.early_stopping else "Loss"
+                    log(
+                        f"Epoch {epoch}: {watched} did not improve more than "
+                        f"tol={monitor.tol} for {monitor.n_iter_no_change} "
+                        "consecutive epochs. Stopping."
+                    )
                 return result
             if log is not None:
                 log(f"Epoch {epoch}: plateau, learning rate divided by 5.")

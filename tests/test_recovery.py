@@ -1,0 +1,291 @@
+"""Training that cannot fail silently: spikes, weighting, errors, interrupts, warnings.
+
+Each test is one of the failure paths a new user met (issue 9): the fit either
+trains well or says why not, at the user's line.
+"""
+
+import ctypes
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from sklearn.utils.estimator_checks import check_class_weight_classifiers
+
+from skl_softmaxnet import SoftmaxNetClassifier, TrainingDivergedError
+from skl_softmaxnet._training import SpikeGuard
+
+
+def _quiet_fit(clf, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(*args, **kwargs)
+    return [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+# ------------------------------------------------------------------ spike guard
+
+
+def test_spike_guard_rule_is_twice_the_best_plus_log_n_classes():
+    guard = SpikeGuard(n_classes=4)
+    guard.best.loss = 0.5
+    assert guard.threshold() == pytest.approx(1.0 + np.log(4))
+    assert not guard.is_spike(2.0) and guard.is_spike(2.5)
+    assert guard.is_spike(np.nan) and guard.is_spike(np.inf)
+
+
+def test_spike_guard_gives_up_on_spikes_that_show_no_progress():
+    params = [(np.ones((2, 2)), np.zeros(2))]
+
+    class Optimizer:
+        resets = 0
+
+        def reset(self):
+            Optimizer.resets += 1
+
+    guard = SpikeGuard(n_classes=2)
+    guard.best.save(params, 0, 1.0)
+    # halving each time is progress: the cuts are working
+    assert all(guard.roll_back(params, Optimizer(), 1e3 / 2**k) for k in range(5))
+    assert guard.consecutive == 1 and Optimizer.resets == 5
+    # spikes that do not halve count towards patience
+    verdicts = [guard.roll_back(params, Optimizer(), 100.0) for _ in range(4)]
+    assert verdicts == [True, True, True, False]
+
+
+# ------------------------------------------------------- the blow-up reproduction
+
+
+def _rare_spikes(n=2000, n_rare=300, seed=0):
+    """Informative features next to rare 0/1 spikes, standardised per column.
+
+    StandardScaler turns a column that is 1 in 0.1% of the rows into one whose
+    rare values are ~30: the pixels of an image set that are almost always 0.
+    """
+    rng = np.random.RandomState(seed)
+    y = rng.randint(5, size=n)
+    centers = rng.normal(size=(5, 20))
+    informative = centers[y] + rng.normal(scale=1.5, size=(n, 20))
+    rare = (rng.uniform(size=(n, n_rare)) < 0.001).astype(float)
+    X = np.hstack([informative, rare])
+    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    return X, y
+
+
+# ------------------------------------------------------ no silent chance level
+
+
+def test_raw_digits_train_well_or_warn_with_the_cause_and_the_fix():
+    X, y = load_digits(return_X_y=True)
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=30)
+    caught = _quiet_fit(clf, X, y)
+    if clf.score(X, y) < 0.9:
+        assert caught, "a chance-level model came back without a warning"
+        msg = " ".join(str(w.message) for w in caught)
+        assert "scale" in msg and "learning_rate_init" in msg
+
+
+def test_raw_breast_cancer_trains_well_or_warns():
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=30)
+    caught = _quiet_fit(clf, X, y)
+    assert np.isfinite(clf.loss_)
+    if clf.score(X, y) < 0.9:
+        assert any("scale" in str(w.message) for w in caught)
+
+
+def test_data_times_1e6_warns_or_raises_naming_the_scale():
+    X, y = load_digits(return_X_y=True)
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=20)
+    try:
+        caught = _quiet_fit(clf, X * 1e6, y)
+    except TrainingDivergedError as exc:
+        assert "Scale the features" in str(exc)
+    else:
+        assert any("scale" in str(w.message).lower() for w in caught)
+    for W in clf.coefs_:
+        assert np.all(np.isfinite(W)) and np.abs(W).max() < 1e50
+
+
+def test_weights_summing_to_one_warn_about_alpha_and_the_weight_sum(digits_scaled):
+    X, y = digits_scaled
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=20)
+    caught = _quiet_fit(clf, X, y, sample_weight=np.full(len(y), 1 / len(y)))
+    if clf.score(X, y) < 0.9:
+        msg = " ".join(str(w.message) for w in caught)
+        assert "alpha" in msg and "total sample weight = 1" in msg
+
+
+def test_a_dead_network_is_named_in_the_warning():
+    X, y = load_digits(return_X_y=True)
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=15, learning_rate_init=5.0)
+    caught = _quiet_fit(clf, X, y)
+    msg = " ".join(str(w.message) for w in caught)
+    assert "no better than predicting the class prior" in msg or "recovery" in msg
+
+
+# ------------------------------------------------------------------ weighting
+
+
+def test_extreme_class_weights_train_without_divergence():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 4))
+    y = np.repeat([0, 1, 2], 30)
+    X[y == 0] += 2
+    clf = SoftmaxNetClassifier(
+        (8, 4), batch_size=16, class_weight={0: 1000, 1: 1e-4, 2: 1e-4}, random_state=0
+    )
+    _quiet_fit(clf, X, y)
+    assert clf.n_recoveries_ == 0
+    assert all(np.all(np.isfinite(W)) for W in clf.coefs_)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"hidden_layer_sizes": (8, 4), "batch_size": 16}],
+    ids=["defaults", "hidden-8-4-batch-16"],
+)
+def test_check_class_weight_classifiers_passes(params):
+    check_class_weight_classifiers(
+        "SoftmaxNetClassifier", SoftmaxNetClassifier(random_state=0, **params)
+    )
+
+
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_class_weight_values_are_validated_naming_the_class(bad):
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"class_weight\[0\] must be a finite"):
+        SoftmaxNetClassifier(class_weight={0: bad}).fit(X, y)
+
+
+# ---------------------------------------------------------------- error type
+
+
+def test_divergence_is_a_value_error_as_in_mlpclassifier():
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = np.array([0, 1] * 5)
+    with pytest.raises(ValueError) as ours:
+        SoftmaxNetClassifier(random_state=0).fit(X, y)
+    assert isinstance(ours.value, TrainingDivergedError)
+    assert isinstance(ours.value, FloatingPointError)
+    assert "Scale the features" in str(ours.value)
+    with pytest.raises(ValueError, match="non-finite"):
+        MLPClassifier(solver="sgd", random_state=0).fit(X, y)
+
+
+def test_n_iter_no_change_inf_never_stops_on_the_loss(blobs_small):
+    X, y = blobs_small
+    clf = SoftmaxNetClassifier(n_iter_no_change=np.inf, tol=10.0, max_iter=7)
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 7
+    mlp = MLPClassifier(n_iter_no_change=np.inf, tol=10.0, max_iter=7)
+    with pytest.warns(ConvergenceWarning):
+        mlp.fit(X, y)
+    assert mlp.n_iter_ == 7
+
+
+# ---------------------------------------------------------------- interrupts
+
+
+@pytest.fixture
+def blobs_small():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 6))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    return X, y
+
+
+def _assert_usable(clf, X):
+    for W in clf.coefs_ + clf.intercepts_:
+        assert np.all(np.isfinite(W))
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.skipif(
+    not hasattr(signal, "setitimer"), reason="needs POSIX interval timers"
+)
+def test_keyboard_interrupt_from_another_signal_handler_keeps_a_usable_model(
+    blobs_small,
+):
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers run in the main thread only")
+    X, y = blobs_small
+    X, y = np.tile(X, (20, 1)), np.tile(y, 20)
+
+    def raise_interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, raise_interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        clf = SoftmaxNetClassifier(max_iter=100000, batch_size=16, random_state=0)
+        with pytest.warns(UserWarning, match="interrupted"):
+            clf.fit(X, y)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert 0 < clf.n_iter_ < 100000
+    assert len(clf.history_) == clf.n_iter_
+    assert clf.t_ == clf.n_iter_ * len(y)  # no half-recorded epoch
+    _assert_usable(clf, X)
+
+
+def test_keyboard_interrupt_in_a_worker_thread_keeps_a_usable_model(blobs_small):
+    X, y = blobs_small
+    X, y = np.tile(X, (20, 1)), np.tile(y, 20)
+    clf = SoftmaxNetClassifier(max_iter=100000, batch_size=16, random_state=0)
+    caught = []
+
+    def run():
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            clf.fit(X, y)
+        caught.extend(w)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while getattr(clf, "n_iter_", 0) < 1 and not clf.__dict__.get("history_"):
+        if time.monotonic() > deadline:  # pragma: no cover - a stuck machine
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(worker.ident), ctypes.py_object(KeyboardInterrupt)
+    )
+    worker.join(60)
+    assert not worker.is_alive()
+    assert any("interrupted" in str(w.message) for w in caught)
+    assert 0 < clf.n_iter_ < 100000
+    _assert_usable(clf, X)
+
+
+# ---------------------------------------------------- warnings at the user's line
+
+
+def test_fit_partial_fit_and_predict_warnings_name_the_callers_file():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 3)), columns=list("abc"))
+    y = np.arange(40) % 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = SoftmaxNetClassifier(max_iter=2, random_state=0).fit(X, y)
+        clf.predict(X.to_numpy())  # fitted with names, predicted without
+        clf.predict_proba(X.to_numpy())
+        SoftmaxNetClassifier(random_state=0).partial_fit(
+            X.to_numpy(), y, classes=[0, 1]
+        ).predict(X)
+        clf.set_params(warm_start=True).fit(X.to_numpy(), y.reshape(-1, 1))
+    assert len(caught) >= 5
+    assert {w.filename for w in caught} == {__file__}, [
+        (w.filename, str(w.message)[:60]) for w in caught
+    ]
