@@ -137,6 +137,12 @@ def check_gradients(
 ) -> GradientCheck:
     """Compare ``loss_and_grads`` with central differences on every parameter.
 
+    The objective checked is the full-batch one that training minimises,
+    ``sum_i w_i CE_i / S + alpha / (2 S) * sum ||W||^2`` with ``S = sum_i w_i``
+    (biases unpenalised). A training mini-batch of ``n_b`` rows uses
+    ``S_b = n_b * mean(w)`` in place of ``S``: an unbiased estimate of this
+    objective's gradient, equal to it on the full batch (``docs/maths.md`` §8).
+
     Parameters
     ----------
     params : list of (W, b)
