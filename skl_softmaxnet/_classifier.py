@@ -107,12 +107,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     alpha : float, default=0.1
         L2 penalty on the weights (not the biases), scaled as in MLPClassifier
         (``alpha / (2 S)`` per batch of weight ``S``). The default differs from
-        MLPClassifier's 1e-4: see the README's accuracy table for why.
+        MLPClassifier's 1e-4: the Accuracy page of the documentation says why.
     batch_size : int or "auto", default=64
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)`` as in MLPClassifier.
         Batches larger than the data are clipped to ``n_samples``.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
-        Schedule; see :class:`~skl_softmaxnet._optim.LearningRateSchedule`. The first
+        Learning-rate schedule, updated after each epoch. The first
         three mean what they mean in MLPClassifier; ``"cosine"`` anneals to 0 over
         ``max_iter`` epochs after ``warmup_iters`` epochs of linear warm-up.
     learning_rate_init : float, default=0.1
@@ -164,7 +164,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has feature names that are all strings.
     coefs_ : list of ndarray
         ``coefs_[i]`` has shape ``(n_in, n_out)`` of layer ``i``.
@@ -197,7 +197,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier
+    sklearn.neural_network.MLPClassifier : The scikit-learn network whose
+        parameter names and objective this estimator follows.
 
     Examples
     --------
@@ -1033,10 +1034,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The output layer's values before the softmax; for two classes, the
+            difference of its two units.
         """
         out = self._chunked_logits(self._validate_predict(X))
         if self.n_outputs_ == 2:
@@ -1044,15 +1048,20 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return out
 
     def predict_log_proba(self, X):
-        """Log-probabilities from a stable log-softmax (finite for finite logits).
+        """Return log-probabilities from a stable log-softmax.
+
+        Finite wherever the logits are finite, even where
+        ``log(predict_proba(X))`` would be ``-inf``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
         """
         return self._log_proba(self._validate_predict(X))
 
@@ -1062,10 +1071,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``; rows sum
+            to 1.
         """
         out = self.predict_log_proba(X)
         return np.exp(out, out=out)
@@ -1076,10 +1088,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The predicted labels, taken from ``classes_``.
         """
         log_proba = self.predict_log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]

@@ -50,11 +50,45 @@ def numerical_gradients(
     pattern, which is the derivative the analytic code takes (a unit exactly at zero
     counts as off, so passes no gradient).
 
+    Parameters
+    ----------
+    params : list of (W, b)
+        The network, as for :func:`check_gradients`. Use float64.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The samples.
+    y : ndarray of shape (n_samples,)
+        Class indices (positions in ``classes_``), not labels.
+    alpha : float, default=0.0
+        L2 penalty, as the estimator's ``alpha``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Per-sample weights; ``None`` weighs every sample 1.
+    eps : float, default=1e-4
+        Finite-difference step.
+
     Returns
     -------
     grads : list of (grad_W, grad_b)
+        The numerical gradient of the objective with respect to every
+        array of ``params``, in the same layout; NaN where a ReLU kink lies
+        within ``2 eps`` on both sides.
     n_one_sided : int
         How many entries needed a one-sided difference.
+
+    See Also
+    --------
+    check_gradients : Compares these with the analytic gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_softmaxnet import numerical_gradients
+    >>> from skl_softmaxnet._math import init_params
+    >>> rng = np.random.RandomState(0)
+    >>> params = init_params([4, 3], rng)  # no hidden layer: no kinks
+    >>> X, y = rng.normal(size=(6, 4)), rng.randint(3, size=6)
+    >>> grads, n_one_sided = numerical_gradients(params, X, y)
+    >>> [g.shape for g in grads[0]], n_one_sided
+    ([(4, 3), (3,)], 0)
     """
 
     xp = _namespace(params[0][0])
@@ -104,15 +138,35 @@ def numerical_gradients(
 class GradientCheck:
     """Result of :func:`check_gradients`.
 
-    Attributes
+    Parameters
     ----------
     analytic, numerical : list of (grad_W, grad_b)
+        The analytic gradients and their finite-difference estimates, one
+        ``(grad_W, grad_b)`` pair per layer.
     max_rel_error : list of (float, float)
         Per layer, the largest entrywise relative error of ``grad_W`` and ``grad_b``:
         ``|a - n| / max(|a| + |n|, floor)``.
     n_one_sided : int
         Entries that sat within ``2 eps`` of a ReLU kink (see
         :func:`numerical_gradients`).
+
+    See Also
+    --------
+    check_gradients : Builds this result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_softmaxnet import GradientCheck, check_gradients
+    >>> from skl_softmaxnet._math import init_params
+    >>> rng = np.random.RandomState(0)
+    >>> params = init_params([4, 5, 3], rng)
+    >>> X, y = rng.normal(size=(6, 4)), rng.randint(3, size=6)
+    >>> result = check_gradients(params, X, y)
+    >>> isinstance(result, GradientCheck), len(result.max_rel_error)
+    (True, 2)
+    >>> result.worst < 1e-6
+    True
     """
 
     analytic: list
@@ -149,12 +203,14 @@ def check_gradients(
         A network, e.g. from ``init_params`` or a fitted model's
         ``zip(coefs_, intercepts_)``. Use float64: float32 cannot resolve the
         differences.
-    X : ndarray of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The samples.
     y : ndarray of int
         Class indices.
     alpha : float
         L2 penalty.
     sample_weight : ndarray, optional
+        Per-sample weights; ``None`` weighs every sample 1.
     eps : float
         Finite-difference step.
     floor : float
@@ -166,6 +222,12 @@ def check_gradients(
     Returns
     -------
     GradientCheck
+        The analytic and numerical gradients, the largest relative error of
+        each array and the number of one-sided differences.
+
+    See Also
+    --------
+    numerical_gradients : The finite differences alone.
 
     Examples
     --------

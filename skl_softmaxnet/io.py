@@ -148,6 +148,9 @@ def _callbacks_detached(model: Any):
 def save(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (an estimator or a Pipeline) to ``path`` in skops format.
 
+    Callbacks attached with ``set_callbacks`` are not saved (they belong to a fit,
+    not to the fitted model); ``model`` keeps them.
+
     Parameters
     ----------
     model : estimator
@@ -156,9 +159,6 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
         types skops trusts by default.
     path : str or path-like
         Destination file, conventionally with the ``.skops`` suffix; overwritten.
-
-    Callbacks attached with ``set_callbacks`` are not saved (they belong to a fit,
-    not to the fitted model); ``model`` keeps them.
 
     Raises
     ------
