@@ -61,20 +61,53 @@ def test_spike_guard_gives_up_on_spikes_that_show_no_progress():
 # ------------------------------------------------------- the blow-up reproduction
 
 
-def _rare_spikes(n=2000, n_rare=300, seed=0):
-    """Informative features next to rare 0/1 spikes, standardised per column.
+def _rare_spikes(n=12000, n_rare=300, p=1e-4, seed=0):
+    """Informative features next to rare spikes, standardised per column.
 
-    StandardScaler turns a column that is 1 in 0.1% of the rows into one whose
-    rare values are ~30: the pixels of an image set that are almost always 0.
+    A column that is non-zero in about one row in 10,000 becomes, after
+    standardisation, one whose rare values are ~95: the pixels of an image set that
+    are almost always 0, as ``StandardScaler`` leaves them.
     """
     rng = np.random.RandomState(seed)
-    y = rng.randint(5, size=n)
-    centers = rng.normal(size=(5, 20))
-    informative = centers[y] + rng.normal(scale=1.5, size=(n, 20))
-    rare = (rng.uniform(size=(n, n_rare)) < 0.001).astype(float)
+    y = rng.randint(10, size=n)
+    informative = rng.normal(size=(10, 40))[y] + rng.normal(size=(n, 40))
+    rare = (rng.uniform(size=(n, n_rare)) < p) * rng.uniform(0.5, 1, size=(n, n_rare))
     X = np.hstack([informative, rare])
-    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
-    return X, y
+    std = X.std(axis=0)
+    X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    return X[:9000], y[:9000], X[9000:], y[9000:]
+
+
+def _fit_tracking_held_out_accuracy(X, y, X_te, y_te, **params):
+    # X_val with restore_best_weights=False only records the held-out accuracy of
+    # every epoch; training and stopping are as without it
+    clf = SoftmaxNetClassifier(
+        random_state=0, max_iter=40, scoring="accuracy", restore_best_weights=False,
+        **params,
+    )  # fmt: skip
+    caught = _quiet_fit(clf, X, y, X_val=X_te, y_val=y_te)
+    return clf, caught
+
+
+def test_blow_up_on_rare_spike_features_recovers_to_its_best_epoch(capsys):
+    X, y, X_te, y_te = _rare_spikes()
+    clf, caught = _fit_tracking_held_out_accuracy(X, y, X_te, y_te, verbose=1)
+    best = max(clf.validation_scores_)
+    assert clf.score(X_te, y_te) >= best - 0.01
+    events = [r for r in clf.history_ if "event" in r]
+    assert clf.n_recoveries_ == len(events) >= 1
+    assert "loss spike" in capsys.readouterr().out
+    assert any("recovery" in str(w.message) for w in caught)
+
+
+def test_without_the_guard_the_rare_spike_data_blows_up(monkeypatch):
+    # the same fit with the spike rule reduced to "non-finite": the loss climbs
+    # from ~1.7 to ~6e4 and nothing is said (the failure this guard exists for)
+    monkeypatch.setattr(SpikeGuard, "is_spike", lambda self, loss: loss != loss)
+    X, y, X_te, y_te = _rare_spikes()
+    clf, _ = _fit_tracking_held_out_accuracy(X, y, X_te, y_te)
+    assert max(clf.loss_curve_) > 100 * min(clf.loss_curve_)
+    assert clf.n_recoveries_ == 0
 
 
 # ------------------------------------------------------ no silent chance level
