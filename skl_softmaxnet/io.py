@@ -174,6 +174,7 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     >>> from skl_softmaxnet import SoftmaxNetClassifier
     >>> from skl_softmaxnet.io import load, save
     >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(axis=0)) / X.std(axis=0)
     >>> clf = SoftmaxNetClassifier((8,), tol=1e-2, random_state=0).fit(X, y)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = os.path.join(tmp, "model.skops")
