@@ -15,10 +15,10 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_array, check_consistent_length, check_random_state
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -352,20 +352,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"{type(self).__name__} does not support multilabel or multioutput "
                 f"targets (got y of type {target_type!r}); y must be 1-D class labels."
             )
-        if reset:
-            X, y = validate_data(self, X, y, reset=True, **_X_CHECKS)
-        else:
-            X = self._validate_X(X, dtype=_X_CHECKS["dtype"])
-            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-            check_consistent_length(X, y)
-            if y.ndim == 2 and y.shape[1] == 1:
-                warn(
-                    "A column-vector y was passed when a 1d array was expected. "
-                    "Please change the shape of y to (n_samples, ), for example "
-                    "using ravel().",
-                    DataConversionWarning,
-                )
-                y = y.ravel()
+        # fit and partial_fit re-emit scikit-learn's warnings at the caller's line
+        X, y = validate_data(self, X, y, reset=reset, **_X_CHECKS)
         if sp.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row slicing is what minibatches need
         check_classification_targets(y)
