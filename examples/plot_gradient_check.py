@@ -41,8 +41,9 @@ args, _ = parser.parse_known_args()
 # Checking a fitted model
 # -----------------------
 # The checker works on a list of ``(W, b)`` layers, the data and the class
-# *indices* (positions in ``classes_``), with the model's ``alpha``: it checks the
-# gradient of the exact objective the model was trained on. Any weights work; a
+# *indices* (positions in ``classes_``), with the model's ``alpha_`` (the value
+# ``alpha='auto'`` took): it checks the gradient of the exact objective the model
+# was trained on. Any weights work; a
 # fitted model's are a realistic case, with some ReLU units switched off.
 X, y = load_iris(return_X_y=True)
 X = StandardScaler().fit_transform(X)
@@ -50,7 +51,7 @@ clf = SoftmaxNetClassifier(hidden_layer_sizes=(8,), random_state=0).fit(X, y)
 
 params = list(zip(clf.coefs_, clf.intercepts_, strict=True))
 y_indices = np.searchsorted(clf.classes_, y)
-result = check_gradients(params, X, y_indices, alpha=clf.alpha)
+result = check_gradients(params, X, y_indices, alpha=clf.alpha_)
 for layer, (err_W, err_b) in enumerate(result.max_rel_error, start=1):
     print(f"layer {layer}: max relative error  W {err_W:.1e}   b {err_b:.1e}")
 print(f"worst: {result.worst:.1e} (a correct gradient gives 1e-8 or better)")
@@ -73,7 +74,7 @@ print(f"worst: {result.worst:.1e} (a correct gradient gives 1e-8 or better)")
 steps = np.logspace(-1, -9, 17)
 worst, one_sided = np.empty(len(steps)), []
 for i, eps in enumerate(steps):
-    r = check_gradients(params, X, y_indices, alpha=clf.alpha, eps=eps)
+    r = check_gradients(params, X, y_indices, alpha=clf.alpha_, eps=eps)
     worst[i] = r.worst
     one_sided.append(r.n_one_sided)
     print(f"eps={eps:.0e}  worst={r.worst:.1e}  one-sided entries={r.n_one_sided}")
@@ -85,7 +86,7 @@ for i, eps in enumerate(steps):
 # to divide the summed gradient by the number of samples. The analytic gradient is
 # then 150 times too large; every entry's relative error becomes
 # ``(150 - 1) / (150 + 1) = 0.987``, far above the ``1e-6`` a test would accept.
-numerical, _ = numerical_gradients(params, X, y_indices, alpha=clf.alpha)
+numerical, _ = numerical_gradients(params, X, y_indices, alpha=clf.alpha_)
 n = X.shape[0]
 wrong = [(n * gW, n * gb) for gW, gb in result.analytic]
 errors = [

@@ -11,6 +11,7 @@ from sklearn.externals import array_api_compat as _aac
 from sklearn.utils._array_api import (  # noqa: F401  (re-exported)
     _convert_to_numpy,
     _is_numpy_namespace,
+    check_same_namespace,
     device,
     get_namespace,
     get_namespace_and_device,
@@ -46,6 +47,36 @@ def namespace_of(*arrays):
     return _aac.array_namespace(*arrays), _aac.device(arrays[0])
 
 
+def is_foreign_array(obj) -> bool:
+    """An array of an Array API library other than NumPy (torch, CuPy, ...)."""
+    return _aac.is_array_api_obj(obj) and not _aac.is_numpy_array(obj)
+
+
+def host_estimator(estimator):
+    """``estimator`` itself, or, if any of its fitted arrays (or those of the
+    estimators inside it) live in another namespace or on a device, a clone with
+    every array moved to NumPy on the CPU (scikit-learn's ``move_estimator_to``)."""
+    if not _has_foreign_arrays(estimator, depth=0):
+        return estimator
+    import numpy
+
+    return move_estimator_to(estimator, numpy, "cpu")
+
+
+def _has_foreign_arrays(obj, depth) -> bool:
+    if depth > 6:
+        return False
+    if is_foreign_array(obj):
+        return True
+    if isinstance(obj, dict):
+        return any(_has_foreign_arrays(v, depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_has_foreign_arrays(v, depth + 1) for v in obj)
+    if hasattr(obj, "get_params") and hasattr(obj, "__dict__"):
+        return any(_has_foreign_arrays(v, depth + 1) for v in vars(obj).values())
+    return False
+
+
 def device_of(array):
     """The device of a non-NumPy array (array API ``device``), whatever the config."""
     return _aac.device(array)
@@ -53,7 +84,7 @@ def device_of(array):
 
 def to_numpy(array):
     """A NumPy copy (or view) of any supported array, on the host."""
-    if array is None or type(array).__module__.startswith(("numpy", "scipy")):
+    if not is_foreign_array(array):  # NumPy, SciPy sparse, lists, None: as given
         return array
     return _convert_to_numpy(array, namespace_of(array)[0])
 
@@ -79,8 +110,11 @@ __all__ = [
     "_get_feature_names",
     "_check_sample_weight",
     "_is_numpy_namespace",
+    "check_same_namespace",
     "device",
     "device_of",
+    "host_estimator",
+    "is_foreign_array",
     "get_namespace",
     "get_namespace_and_device",
     "move_to",

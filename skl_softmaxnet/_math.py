@@ -73,7 +73,7 @@ def _namespace(array, xp=None):
     """The namespace to compute with: ``numpy`` itself for NumPy or SciPy sparse
     input (the specialised helpers test ``xp is np``), else the array's own."""
     if xp is None:
-        if type(array) is np.ndarray or sp.issparse(array):
+        if isinstance(array, np.ndarray) or sp.issparse(array):
             return np
         return namespace_of(array)[0]
     return np if xp is np or _is_numpy_namespace(xp) else xp

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ._compat import namespace_of
 from ._math import (
     backward,
     forward,
@@ -39,6 +40,8 @@ __all__ = [
     "EpochResult",
     "fit_epochs",
     "interrupt_guard",
+    "copy_array",
+    "copy_params",
 ]
 
 
@@ -47,6 +50,9 @@ def iter_minibatches(
     batch_size: int,
     rng: np.random.RandomState | None,
     rows: np.ndarray | None = None,
+    *,
+    xp=None,
+    device=None,
 ):
     """Yield the row indices of each mini-batch.
 
@@ -54,7 +60,10 @@ def iter_minibatches(
     ``rng`` the order is a fresh permutation; ``rows`` restricts the batches to those
     rows of X (the training part of a validation split). Shuffling permutes indices
     only; the data are gathered batch by batch into a reused buffer, never copied
-    whole.
+    whole. The permutation is always drawn on the host from the fit's NumPy
+    RandomState (so every namespace sees the same batches); with ``xp`` (a
+    non-NumPy namespace) it is moved to ``device`` once per epoch, and the batches
+    are slices of that device array.
     """
     if rng is None and rows is None:
         for start in range(0, n_samples, batch_size):
@@ -63,19 +72,29 @@ def iter_minibatches(
     order = rng.permutation(n_samples) if rng is not None else np.arange(n_samples)
     if rows is not None:
         order = rows[order]
+    if xp is not None:
+        order = xp.asarray(order.astype(np.int64), device=device)
     for start in range(0, n_samples, batch_size):
-        yield order[start : start + batch_size]
+        # the standard leaves out-of-bounds slice ends unspecified: clip them
+        yield order[start : min(start + batch_size, n_samples)]
 
 
 class Workspace:
     """Preallocated per-batch buffers: gathered inputs, activations and deltas.
 
     A batch smaller than ``batch_size`` (the last one) uses leading-row views of the
-    same buffers, which stay C-contiguous, so BLAS sees no copies.
+    same buffers, which stay C-contiguous, so BLAS sees no copies. With ``xp`` (a
+    non-NumPy namespace) there are no buffers: the standard has no ``out=``, so each
+    batch is gathered with ``xp.take`` on the data's device and the layers allocate
+    their outputs (the library's caching allocator reuses them).
     """
 
-    def __init__(self, X, layer_sizes: list[int], batch_size: int, dtype):
+    def __init__(self, X, layer_sizes: list[int], batch_size: int, dtype, xp=None):
         self.batch_size = batch_size
+        self.xp = xp
+        if xp is not None:
+            self.X, self.acts, self.deltas = None, None, None
+            return
         self.X = (
             None
             if sp.issparse(X)
@@ -86,10 +105,16 @@ class Workspace:
             np.empty((batch_size, n), dtype=dtype) for n in layer_sizes[1:-1]
         ]
 
+    def take(self, a, idx):
+        """Rows ``idx`` of an array that needs no buffer (labels, weights)."""
+        if isinstance(idx, slice) or self.xp is None:
+            return a[idx]
+        return self.xp.take(a, idx, axis=0)
+
     def gather(self, X, idx):
         """Rows ``idx`` of ``X``: a view for a slice, else gathered into the buffer."""
-        if isinstance(idx, slice) or self.X is None:
-            return X[idx]
+        if self.xp is not None or isinstance(idx, slice) or self.X is None:
+            return self.take(X, idx)
         out = self.X[: len(idx)]
         # mode="clip" makes ``take`` write straight into ``out`` (no buffering);
         # the indices come from a permutation, so clipping never alters them.
@@ -97,8 +122,8 @@ class Workspace:
         return out
 
     def views(self, n: int):
-        """Activation and delta buffers for a batch of ``n`` rows."""
-        if n == self.batch_size:
+        """Activation and delta buffers for a batch of ``n`` rows (None: allocate)."""
+        if self.acts is None or n == self.batch_size:
             return self.acts, self.deltas
         return [a[:n] for a in self.acts], [d[:n] for d in self.deltas]
 
@@ -137,6 +162,11 @@ def run_epoch(
     on how much weight the batch happens to hold. Unweighted, ``mean_weight`` is 1 and
     this is MLPClassifier's per-batch mean; full-batch, it is the weight sum.
     """
+    if workspace.xp is not None:
+        return _run_epoch_on_device(
+            params, optimizer, X, y, sample_weight, batches, workspace, alpha, lr,
+            mean_weight, stop_requested,
+        )  # fmt: skip
     stats = EpochStats()
     for idx in batches:
         Xb = workspace.gather(X, idx)
@@ -165,12 +195,72 @@ def run_epoch(
     return stats
 
 
-def _copy_params(params, out=None):
+def _run_epoch_on_device(
+    params, optimizer, X, y, sample_weight, batches, workspace, alpha, lr,
+    mean_weight, stop_requested,
+) -> EpochStats:  # fmt: skip
+    """``run_epoch`` for a non-NumPy namespace: the same steps, no host round trip.
+
+    Reading a loss back to the host waits for the device, so the batch losses are
+    summed on the device and read once, at the epoch's end, with the first batch's
+    (the spike guard's first reference). A non-finite batch is then seen at the end
+    of its epoch instead of at once; the spike guard rolls the epoch back either way.
+    """
+    stats = EpochStats()
+    total = first = first_own = None
+    first_norm = math.nan
+    for idx in batches:
+        Xb = workspace.gather(X, idx)
+        yb = workspace.take(y, idx)
+        swb = None if sample_weight is None else workspace.take(sample_weight, idx)
+        n = yb.shape[0]
+        acts = forward(params, Xb)
+        batch_loss, delta = inplace_softmax_cross_entropy(acts[-1], yb, swb)
+        S = n * mean_weight
+        if first is None:
+            first, first_norm = batch_loss, S
+            first_own = n if swb is None else workspace.xp.sum(swb)
+        total = batch_loss if total is None else total + batch_loss
+        deltas = backward(params, acts, delta)
+        optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
+        stats.n_batches += 1
+        stats.n_seen += n
+        if stop_requested():
+            stats.interrupted = True
+            break
+    if total is None:
+        return stats
+    stats.data_loss = float(total)
+    own = float(first_own)
+    if own > 0:
+        stats.first_loss, stats.first_norm = float(first) / own, first_norm
+    if not math.isfinite(stats.data_loss):
+        stats.diverged = True
+    return stats
+
+
+def copy_array(a):
+    """A copy of an array of any namespace, on its device."""
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return namespace_of(a)[0].asarray(a, copy=True)
+
+
+def assign_array(out, a) -> None:
+    """``out[...] = a`` in place, for an array of any namespace."""
+    if isinstance(out, np.ndarray):
+        np.copyto(out, a)
+    else:
+        out[...] = a
+
+
+def copy_params(params, out=None):
+    """Copies of ``[(W, b), ...]``, or copy them into ``out`` in place."""
     if out is None:
-        return [(W.copy(), b.copy()) for W, b in params]
+        return [(copy_array(W), copy_array(b)) for W, b in params]
     for (W, b), (W_out, b_out) in zip(params, out, strict=True):
-        np.copyto(W_out, W)
-        np.copyto(b_out, b)
+        assign_array(W_out, W)
+        assign_array(b_out, b)
     return out
 
 
@@ -178,16 +268,16 @@ class Snapshot:
     """A reusable copy of the weights, with the epoch and loss it belongs to."""
 
     def __init__(self, params=None, epoch: int = -1, loss: float = math.inf):
-        self.params = None if params is None else _copy_params(params)
+        self.params = None if params is None else copy_params(params)
         self.epoch = epoch
         self.loss = loss
 
     def save(self, params, epoch: int, loss: float) -> None:
-        self.params = _copy_params(params, self.params)
+        self.params = copy_params(params, self.params)
         self.epoch, self.loss = epoch, loss
 
     def restore(self, params) -> None:
-        _copy_params(self.params, params)
+        copy_params(self.params, params)
 
 
 @dataclass
@@ -217,7 +307,7 @@ class StoppingMonitor:
         self.best_score = val_score
         self.best_epoch = 0
         if self.keep_best:
-            self.best_params = _copy_params(params, self.best_params)
+            self.best_params = copy_params(params, self.best_params)
 
     def update(self, epoch: int, train_loss: float, val_score, params) -> bool:
         """Record 1-based ``epoch``; return True when a plateau is reached."""
@@ -237,7 +327,7 @@ class StoppingMonitor:
         if is_best:
             self.best_epoch = epoch
             if self.keep_best:
-                self.best_params = _copy_params(params, self.best_params)
+                self.best_params = copy_params(params, self.best_params)
         return self.no_improvement_count > self.n_iter_no_change
 
 
@@ -245,16 +335,21 @@ class StoppingMonitor:
 class SpikeGuard:
     """The loss-spike rule: go on, roll back and cut the rate, or give up.
 
-    An epoch *spikes* when its training loss is not finite, or exceeds
-    ``2 * best + log(n_classes)``, where ``best`` is the lowest training loss so far:
+    An epoch *spikes* when its data loss (the mean weighted cross-entropy) is not
+    finite, or exceeds ``2 * best + log(n_classes)``, where ``best`` is the lowest
+    so far:
     worse than doubling, and by more than a uniform guess costs. (Far above a chance
     model relative to the best epoch: no SGD noise does that; a blown-up step does.)
     On a spike the weights go back to ``best``, the velocities to zero, and the rate
     is multiplied by ``cut``. Training gives up (still on the ``best`` weights) after
     ``patience`` spikes in a row that show no progress (see ``roll_back``), or
     ``max_spikes`` in a row (the rate cut a million-fold); any epoch that does not
-    spike ends the run. A fresh fit's first reference is its first batch's loss:
-    the initial weights' loss, so an epoch that blows up from the start is caught.
+    spike ends the run. A fresh fit's first reference is its first batch's
+    cross-entropy at the initial weights, so an epoch that blows up from the start
+    is caught. An epoch also spikes when its training loss (the objective) exceeds
+    the same bound relative to the objective at the starting weights: exploding
+    weights show in the penalty before the cross-entropy measures them, while the
+    penalty's own oscillation under momentum never rises above where it started.
 
     An epoch's loss is measured along the epoch, each batch before its update, so it
     vouches for the weights the epoch *started* from, not for those it ended on
@@ -272,11 +367,22 @@ class SpikeGuard:
     last_spike: float = math.inf
     best: Snapshot = field(default_factory=Snapshot, repr=False)
 
+    start_objective: float = math.inf  # the objective at the starting weights
+
     def threshold(self) -> float:
         return 2.0 * self.best.loss + math.log(self.n_classes)
 
-    def is_spike(self, loss: float) -> bool:
-        return not math.isfinite(loss) or loss > self.threshold()
+    def is_spike(self, loss: float, objective: float = math.nan) -> bool:
+        """``loss`` is the epoch's cross-entropy, ``objective`` its training loss.
+
+        The objective counts only when it exceeds the same bound relative to the
+        *starting* objective: weights blowing up show there first, while a penalty
+        oscillating under momentum stays below where it started.
+        """
+        if not math.isfinite(loss) or loss > self.threshold():
+            return True
+        bound = 2.0 * self.start_objective + math.log(self.n_classes)
+        return objective == math.inf or objective > bound
 
     def improved(self, start: Snapshot, loss: float) -> None:
         """Record a finite, non-spiking epoch that began from ``start``.
@@ -307,7 +413,13 @@ class SpikeGuard:
     @property
     def state(self) -> tuple:
         """What ``partial_fit`` carries to its next call."""
-        return self.streak, self.consecutive, self.last_spike
+        return (
+            self.streak,
+            self.consecutive,
+            self.last_spike,
+            self.best.loss,
+            self.start_objective,
+        )
 
 
 @dataclass
@@ -321,6 +433,13 @@ class EpochResult:
     diverged: bool = False
     stopped_by_callback: bool = False
     data_loss: float = math.nan  # mean weighted CE of the last recorded epoch
+
+
+def _data_loss(stats: EpochStats, mean_weight) -> float:
+    """The epoch's mean weighted cross-entropy (NaN when no batch ran)."""
+    if stats.n_seen == 0:
+        return math.nan
+    return stats.data_loss / (stats.n_seen * mean_weight)
 
 
 def _epoch_loss(stats: EpochStats, alpha, pen, mean_weight) -> float:
@@ -371,11 +490,24 @@ def fit_epochs(
     """
     layer_sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
     n_samples = X.shape[0] if rows is None else rows.shape[0]
+    xp = device = None
+    if not isinstance(
+        params[0][0], np.ndarray
+    ):  # another namespace: stay on its device
+        xp, device = namespace_of(params[0][0])
     mean_weight = 1.0
     if sample_weight is not None:
-        train_w = sample_weight if rows is None else sample_weight[rows]
-        mean_weight = float(train_w.sum()) / n_samples
-    ws = Workspace(X, layer_sizes, min(batch_size, n_samples), params[0][0].dtype)
+        if xp is None:
+            train_w = sample_weight if rows is None else sample_weight[rows]
+            mean_weight = float(train_w.sum()) / n_samples
+        else:
+            train_w = sample_weight
+            if rows is not None:
+                train_w = xp.take(sample_weight, xp.asarray(rows, device=device))
+            mean_weight = float(xp.sum(train_w)) / n_samples
+    ws = Workspace(
+        X, layer_sizes, min(batch_size, n_samples), params[0][0].dtype, xp=xp
+    )
     if guard is None:
         guard = SpikeGuard(n_classes=layer_sizes[-1])
         guard.best.save(params, epoch_offset, math.inf)
@@ -387,7 +519,9 @@ def fit_epochs(
         try:
             tic = time.perf_counter()
             lr = schedule.rate(epoch - 1, result.t)
-            batches = iter_minibatches(n_samples, batch_size, rng, rows)
+            batches = iter_minibatches(
+                n_samples, batch_size, rng, rows, xp=xp, device=device
+            )
             with np.errstate(over="ignore", invalid="ignore"):
                 stats = run_epoch(
                     params, optimizer, X, y, sample_weight, batches, ws, alpha, lr,
@@ -395,23 +529,28 @@ def fit_epochs(
                 )  # fmt: skip
                 pen = penalty(params)
             train_loss = _epoch_loss(stats, alpha, pen, mean_weight)
+            # the guard watches the data term: the penalty's own oscillation under
+            # momentum (full batches, a large alpha / S) is not a blow-up
+            data_loss = _data_loss(stats, mean_weight)
             if stats.diverged or not math.isfinite(pen):
-                train_loss = math.inf
+                train_loss = data_loss = math.inf
             record = {"epoch": epoch, "train_loss": train_loss}
             if guard.best.loss == math.inf and math.isfinite(stats.first_loss):
-                # the starting weights' objective, as one batch measured it
+                # the starting weights' cross-entropy and objective, as one batch
+                # measured them
+                guard.best.loss = stats.first_loss
                 pen0 = penalty(start.params)
-                guard.best.loss = (
+                guard.start_objective = (
                     stats.first_loss + 0.5 * alpha * pen0 / stats.first_norm
                 )
-            if guard.is_spike(train_loss):
+            if guard.is_spike(data_loss, train_loss):
                 record.update(learning_rate=lr, time=time.perf_counter() - tic)
                 threshold = guard.threshold()
-                go_on = guard.roll_back(params, optimizer, train_loss)
-                record["event"] = _spike_event(guard, train_loss, threshold, lr)
+                go_on = guard.roll_back(params, optimizer, data_loss)
+                record["event"] = _spike_event(guard, data_loss, threshold, lr)
                 schedule.cut(guard.cut)
             else:
-                guard.improved(start, train_loss)
+                guard.improved(start, data_loss)
                 val_score = None
                 if validate is not None:
                     record["val_loss"], val_score = validate(params)
@@ -426,7 +565,7 @@ def fit_epochs(
         result.n_epochs += 1
         result.t += stats.n_seen
         if "event" not in record:
-            result.data_loss = stats.data_loss / (stats.n_seen * mean_weight)
+            result.data_loss = data_loss
         if "event" in record:
             if log is not None:
                 log(f"Epoch {epoch}: {record['event']}")
@@ -459,7 +598,7 @@ def fit_epochs(
 
 def _spike_event(guard: SpikeGuard, loss: float, threshold: float, lr: float) -> str:
     return (
-        f"loss spike: training loss {loss:.4g} > {threshold:.4g} (2 x best + "
+        f"loss spike: cross-entropy {loss:.4g} > {threshold:.4g} (2 x best + "
         f"log(n_classes)); weights rolled back to the end of epoch {guard.best.epoch}, "
         f"velocities reset, learning rate {lr:.3g} -> {lr * guard.cut:.3g}"
     )

@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ._compat import host_estimator
+
 __all__ = ["UntrustedTypesError", "load", "save", "trusted_types"]
 
 _INSTALL_HINT = (
@@ -149,7 +151,10 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (an estimator or a Pipeline) to ``path`` in skops format.
 
     Callbacks attached with ``set_callbacks`` are not saved (they belong to a fit,
-    not to the fitted model); ``model`` keeps them.
+    not to the fitted model); ``model`` keeps them. A model fitted on PyTorch or
+    CuPy arrays (``array_api_dispatch``) is saved with its arrays moved to NumPy:
+    :func:`load` returns a NumPy model (scikit-learn's ``move_estimator_to`` moves
+    it back); ``model`` itself is not changed.
 
     Parameters
     ----------
@@ -185,7 +190,8 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     """
     sio = _skops_io()
     with _callbacks_detached(model):
-        data = sio.dumps(model)
+        # a model fitted on a device (torch, CuPy) is saved with NumPy arrays
+        data = sio.dumps(host_estimator(model))
     _, refused = _refused(sio, data)
     if refused:
         raise UntrustedTypesError(refused, action="save")

@@ -30,6 +30,7 @@ output per class) and ``nocl`` (``True`` replaces the labels by class indices).
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +50,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from skl_softmaxnet import SoftmaxNetClassifier
+from skl_softmaxnet._compat import to_numpy
 
 if TYPE_CHECKING:  # skl2onnx's graph-building types, for annotations only
     from skl2onnx.common._container import ModelComponentContainer
@@ -156,7 +158,7 @@ def convert_softmaxnet_classifier(
     model = operator.raw_operator
     input_proto = guess_proto_type(operator.inputs[0].type)
     proba_proto = guess_proto_type(operator.outputs[1].type)
-    compute_proto = _compute_proto_type(np.asarray(model.coefs_[0]).dtype)
+    compute_proto = _compute_proto_type(to_numpy(model.coefs_[0]).dtype)
     compute_dtype = _NUMPY_OF_PROTO[compute_proto]
 
     activation = operator.inputs[0].full_name
@@ -167,8 +169,8 @@ def convert_softmaxnet_classifier(
     for i, (coef, intercept) in enumerate(
         zip(model.coefs_, model.intercepts_, strict=True)
     ):
-        coef = np.asarray(coef, dtype=compute_dtype)
-        intercept = np.asarray(intercept, dtype=compute_dtype)
+        coef = np.asarray(to_numpy(coef), dtype=compute_dtype)
+        intercept = np.asarray(to_numpy(intercept), dtype=compute_dtype)
         coef_name = scope.get_unique_variable_name(f"coef{i}")
         intercept_name = scope.get_unique_variable_name(f"intercept{i}")
         container.add_initializer(coef_name, compute_proto, coef.shape, coef.ravel())
@@ -182,7 +184,8 @@ def convert_softmaxnet_classifier(
     logits = activation
 
     # Labels: classes_[argmax(logits)], argmax taking the first maximum like NumPy.
-    class_proto, class_values = _label_initializer(get_label_classes(scope, model))
+    with _classes_on_host(model):
+        class_proto, class_values = _label_initializer(get_label_classes(scope, model))
     classes_name = scope.get_unique_variable_name("classes")
     container.add_initializer(
         classes_name, class_proto, class_values.shape, class_values.tolist()
@@ -244,10 +247,45 @@ def register() -> None:
     update_registered_converter(
         SoftmaxNetClassifier,
         ALIAS,
-        calculate_linear_classifier_output_shapes,
+        _shapes_on_host,
         convert_softmaxnet_classifier,
         options=_OPTIONS,
+        parser=_parse_on_host,
     )
+
+
+def _shapes_on_host(operator):
+    """skl2onnx's linear-classifier shape calculator, reading ``classes_`` on the
+    host."""
+    with _classes_on_host(operator.raw_operator):
+        calculate_linear_classifier_output_shapes(operator)
+
+
+@contextlib.contextmanager
+def _classes_on_host(model):
+    """``model.classes_`` as NumPy while skl2onnx reads it.
+
+    A model fitted on PyTorch or CuPy arrays (``array_api_dispatch``) has its
+    ``classes_`` there (and its weights, which the converter reads with
+    ``to_numpy``). skl2onnx keys its options by the model object, so the model
+    itself is used, not a moved copy; ``classes_`` is put back afterwards.
+    """
+    classes = model.classes_
+    model.classes_ = to_numpy(classes)
+    try:
+        yield model
+    finally:
+        model.classes_ = classes
+
+
+def _parse_on_host(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's classifier parser, reading ``classes_`` on the host."""
+    from skl2onnx._parse import _parse_sklearn_classifier
+
+    with _classes_on_host(model):
+        return _parse_sklearn_classifier(
+            scope, model, inputs, custom_parsers=custom_parsers
+        )
 
 
 register()

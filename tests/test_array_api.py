@@ -6,12 +6,15 @@ cases skip and say why. The NumPy path is the reference: in float64 the generic 
 must reproduce it to 1e-12, from the same NumPy draws.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
+from sklearn.exceptions import ConvergenceWarning
 
-from skl_softmaxnet import check_gradients, numerical_gradients
+from skl_softmaxnet import SoftmaxNetClassifier, check_gradients, numerical_gradients
 from skl_softmaxnet._compat import (
     device_of,
     get_namespace_and_device,
@@ -271,3 +274,277 @@ def test_sparse_input_needs_numpy_parameters(xp_device):
         return
     with pytest.raises(TypeError, match="Sparse input needs NumPy parameters"):
         forward(params, X)
+
+
+# ------------------------------------------------------------------ the estimator
+# The same class with array_api_dispatch on: fit, partial_fit and every predict
+# method in X's namespace, on X's device, against the NumPy fit of the same data.
+
+
+def _fit_data(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    # unscaled columns, so the standardisation (the default) has work to do
+    X = rng.normal(size=(n, 5)) * np.array([1.0, 10.0, 100.0, 0.1, 1.0]) + 3.0
+    y = rng.randint(3, size=n)
+    X[:, 0] += y  # something to learn
+    w = rng.uniform(0.5, 2.0, size=n)
+    return X, y, w
+
+
+# each configuration runs a different part of the loop: the defaults ('adaptive',
+# Nesterov, standardisation, 'auto' values), cosine with classical momentum and
+# class weights, early stopping on a split with a scorer, plain SGD with
+# 'invscaling', two hidden layers with explicit validation data
+FIT_CONFIGS = [
+    pytest.param({}, id="defaults"),
+    pytest.param(
+        {
+            "learning_rate": "cosine",
+            "warmup_iters": 2,
+            "nesterovs_momentum": False,
+            "class_weight": "balanced",
+        },
+        id="cosine-classical-balanced",
+    ),
+    pytest.param(
+        {"early_stopping": True, "scoring": "accuracy", "validation_fraction": 0.2},
+        id="early-stopping-accuracy",
+    ),
+    pytest.param(
+        {"momentum": 0.0, "learning_rate": "invscaling", "standardize": False},
+        id="sgd-invscaling-unstandardized",
+    ),
+    pytest.param(
+        {"hidden_layer_sizes": (6, 4), "batch_size": 16, "X_val": True},
+        id="two-layers-X_val",
+    ),
+]
+
+
+def _fit_both(xp, device, params, *, dtype=np.float64, n=90):
+    """The NumPy fit and the fit on ``xp`` of the same data and parameters."""
+    X, y, w = _fit_data(n)
+    X = X.astype(dtype)
+    params = dict(params)
+    fit_kwargs = {"sample_weight": w.astype(dtype)}
+    if params.pop("X_val", False):
+        Xv, yv, _ = _fit_data(40, seed=1)
+        fit_kwargs.update(X_val=Xv.astype(dtype), y_val=yv)
+    params = {"random_state": 0, "max_iter": 12, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = SoftmaxNetClassifier(**params).fit(X, y, **fit_kwargs)
+        kwargs = {k: _to(xp, device, v)[0] for k, v in fit_kwargs.items()}
+        with sklearn.config_context(array_api_dispatch=True):
+            got = SoftmaxNetClassifier(**params).fit(*_to(xp, device, X, y), **kwargs)
+    return ref, got, _to(xp, device, X)[0], X, y
+
+
+@pytest.mark.parametrize("params", FIT_CONFIGS)
+def test_whole_fit_matches_the_numpy_fit_in_float64(xp_device, params):
+    xp, device = xp_device
+    ref, got, Xd, X, _ = _fit_both(xp, device, params)
+    assert got.n_iter_ == ref.n_iter_ and got.t_ == ref.t_
+    for a, b in zip(
+        got.coefs_ + got.intercepts_, ref.coefs_ + ref.intercepts_, strict=True
+    ):
+        _assert_on(xp, device, a)
+        _assert_close(a, b, 1e-10)
+    np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=1e-10)
+    if ref.validation_scores_ is not None:
+        np.testing.assert_allclose(
+            got.validation_scores_, ref.validation_scores_, rtol=1e-10
+        )
+        assert got.best_epoch_ == ref.best_epoch_
+    with sklearn.config_context(array_api_dispatch=True):
+        _assert_close(got.predict_proba(Xd), ref.predict_proba(X), 1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_and_fitted_arrays_live_in_the_namespace_of_X(xp_device, dtype):
+    xp, device = xp_device
+    ref, got, Xd, X, y = _fit_both(xp, device, {}, dtype=dtype)
+    want = xp.float32 if dtype == np.float32 else xp.float64
+    fitted = got.coefs_ + got.intercepts_ + got._velocities
+    fitted += [got.feature_mean_, got.feature_scale_]
+    _assert_on(xp, device, *fitted)
+    assert all(a.dtype == want for a in fitted)
+    with sklearn.config_context(array_api_dispatch=True):
+        for method in ("predict_proba", "predict_log_proba", "decision_function"):
+            out = getattr(got, method)(Xd)
+            _assert_on(xp, device, out)
+            assert out.dtype == want
+            _assert_close(
+                out, getattr(ref, method)(X), 1e-4 if dtype == np.float32 else 1e-10
+            )
+        labels = got.predict(Xd)
+        _assert_on(xp, device, labels)
+        np.testing.assert_array_equal(to_numpy(labels), ref.predict(X))
+        score = got.score(Xd, _to(xp, device, y)[0])
+    assert isinstance(score, float) and abs(score - ref.score(X, y)) < 1e-6
+
+
+def test_partial_fit_matches_numpy_over_calls(xp_device):
+    xp, device = xp_device
+    X, y, w = _fit_data()
+    params = dict(random_state=0, hidden_layer_sizes=(7,), batch_size=16)
+    ref, got = SoftmaxNetClassifier(**params), SoftmaxNetClassifier(**params)
+    Xd, yd, wd = _to(xp, device, X, y, w)
+    for _ in range(3):
+        ref.partial_fit(X, y, classes=[0, 1, 2], sample_weight=w)
+        with sklearn.config_context(array_api_dispatch=True):
+            got.partial_fit(Xd, yd, classes=[0, 1, 2], sample_weight=wd)
+    for a, b in zip(
+        got.coefs_ + got._velocities, ref.coefs_ + ref._velocities, strict=True
+    ):
+        _assert_on(xp, device, a)
+        _assert_close(a, b, 1e-10)
+
+
+def test_y_and_weights_may_come_from_numpy_and_classes_follow_y(xp_device):
+    xp, device = xp_device
+    X, y, w = _fit_data()
+    (Xd, yd) = _to(xp, device, X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        a = SoftmaxNetClassifier(max_iter=3, random_state=0).fit(Xd, y, w)
+        _assert_on(xp, device, a.coefs_[0])
+        assert type(a.classes_) is np.ndarray  # y was NumPy
+        _assert_on(xp, device, a.predict(Xd))
+        # and the other way round: NumPy X, y of the namespace
+        b = SoftmaxNetClassifier(max_iter=3, random_state=0).fit(X, yd)
+        assert type(b.coefs_[0]) is np.ndarray
+        _assert_on(xp, device, b.classes_)
+        assert type(b.predict(X)) is np.ndarray
+    with sklearn.config_context(array_api_dispatch=True):
+        c = SoftmaxNetClassifier(max_iter=3, random_state=0).fit(
+            Xd, np.array(["a", "b", "c"])[y]
+        )
+        labels = c.predict(Xd)
+    assert type(labels) is np.ndarray and labels.dtype.kind == "U"  # strings: NumPy
+
+
+def test_predicting_with_another_namespace_is_a_clear_error(xp_device):
+    xp, device = xp_device
+    if xp is np:
+        pytest.skip("a NumPy model predicts any array-like")
+    X, y, _ = _fit_data()
+    (Xd,) = _to(xp, device, X)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = SoftmaxNetClassifier(max_iter=2, random_state=0).fit(Xd, y)
+        with pytest.raises(ValueError, match="must use the same namespace"):
+            clf.predict(X)
+    # dispatch off: X becomes NumPy, the weights are not
+    with pytest.raises(ValueError, match="move_estimator_to"):
+        clf.predict_proba(X)
+
+
+def test_warm_start_moves_a_numpy_model_to_the_namespace_of_X(xp_device):
+    xp, device = xp_device
+    X, y, _ = _fit_data()
+    clf = SoftmaxNetClassifier(max_iter=2, random_state=0, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        with sklearn.config_context(array_api_dispatch=True):
+            clf.fit(*_to(xp, device, X), y)
+    _assert_on(xp, device, *clf.coefs_, clf.feature_mean_)
+    assert clf.n_iter_ == 2 and len(clf.history_) == 4
+
+
+def test_loss_spike_recovery_on_the_namespace_matches_numpy(xp_device):
+    xp, device = xp_device
+    params = {
+        "learning_rate_init": 1e3,
+        "standardize": False,
+        "alpha": 0.1,
+        "on_divergence": "warn",
+    }
+    ref, got, *_ = _fit_both(xp, device, {**params, "batch_size": 10}, n=60)
+    events = [r.get("event") for r in got.history_]
+    assert events == [r.get("event") for r in ref.history_]
+    assert got.n_recoveries_ == ref.n_recoveries_ >= 1
+    for a, b in zip(got.coefs_, ref.coefs_, strict=True):
+        _assert_close(a, b, 1e-8)
+
+
+def test_sparse_tensors_are_refused_with_a_clear_error():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    X, y, _ = _fit_data()
+    Xs = torch.asarray(X).to_sparse_csr()
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="scipy.sparse.csr_matrix"):
+            SoftmaxNetClassifier(max_iter=2).fit(Xs, torch.asarray(y))
+
+
+def test_the_epoch_loop_reads_a_few_scalars_per_epoch_not_per_batch(monkeypatch):
+    # every device -> host read of a tensor goes through one of these
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    reads = []
+    for name in (
+        "__float__",
+        "__bool__",
+        "__int__",
+        "__index__",
+        "item",
+        "tolist",
+        "numpy",
+        "__array__",
+    ):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            reads.append(1)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+
+    def n_reads(batch_size):
+        X, y, _ = _fit_data(n=240)
+        Xd, yd = torch.asarray(X), torch.asarray(y)
+        with sklearn.config_context(array_api_dispatch=True):
+            clf = SoftmaxNetClassifier(
+                max_iter=4,
+                batch_size=batch_size,
+                random_state=0,
+                n_iter_no_change=np.inf,
+            )
+            reads.clear()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(Xd, yd)
+        return len(reads)
+
+    few, many = n_reads(120), n_reads(8)  # 2 and 30 batches per epoch
+    assert many == few  # not one more read for 28 more batches per epoch
+    assert few <= 10 * 4  # a handful per epoch
+
+
+def test_a_model_fitted_on_torch_saves_and_exports_through_numpy(tmp_path):
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    pytest.importorskip("skops", reason="skops is not installed (the io extra)")
+    from skl_softmaxnet.io import load, save
+
+    X, y, _ = _fit_data()
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = SoftmaxNetClassifier(max_iter=3, random_state=0).fit(
+            torch.asarray(X), torch.asarray(y)
+        )
+        proba = to_numpy(clf.predict_proba(torch.asarray(X)))
+    save(clf, tmp_path / "m.skops")
+    assert type(clf.coefs_[0]) is torch.Tensor  # the model itself is unchanged
+    loaded = load(tmp_path / "m.skops")
+    assert type(loaded.coefs_[0]) is np.ndarray
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-12)
+    pytest.importorskip("skl2onnx", reason="skl2onnx is not installed (the onnx extra)")
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    from skl2onnx import to_onnx
+
+    import skl_softmaxnet.onnx  # noqa: F401  (registers the converter)
+
+    onx = to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": False})
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    labels, onnx_proba = session.run(None, {"X": X.astype(np.float32)})
+    np.testing.assert_array_equal(labels, proba.argmax(axis=1))
+    np.testing.assert_allclose(onnx_proba, proba, atol=1e-5)

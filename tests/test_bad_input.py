@@ -740,8 +740,10 @@ DIVERGING = [
         1.0,
         id="learning_rate_init=1e12",
     ),
+    # standardize=False: standardised (the default), such features train
+    # (test_standardize_trains_on_features_of_any_scale in test_classifier.py)
     pytest.param(
-        {"hidden_layer_sizes": (8,)},
+        {"hidden_layer_sizes": (8,), "standardize": False},
         1e150,
         id="features-1e150",
     ),
@@ -788,9 +790,11 @@ def test_divergence_in_partial_fit_keeps_the_last_finite_weights():
 
 def test_a_rate_of_1e3_is_recovered_loudly():
     X, y = _blobs()
+    # alpha=0.1 without standardisation: the configuration where the cut rate trains
     est = SoftmaxNetClassifier(
-        (8,), learning_rate_init=1e3, batch_size=10, max_iter=50, random_state=0
-    )
+        (8,), learning_rate_init=1e3, batch_size=10, max_iter=50, random_state=0,
+        alpha=0.1, standardize=False,
+    )  # fmt: skip
     with pytest.warns(ConvergenceWarning, match="recovery.*learning_rate_init"):
         est.fit(X, y)
     events = [r for r in est.history_ if "event" in r]
@@ -798,6 +802,22 @@ def test_a_rate_of_1e3_is_recovered_loudly():
     assert all("rolled back" in r["event"] for r in events)
     _assert_finite_model(est, X)
     assert est.score(X, y) > 0.8
+
+
+def test_a_rate_of_1e3_that_kills_the_network_says_so():
+    # at the default alpha ('auto': 0.5 here) the rate cut to ~1 still kills the
+    # eight ReLUs: the model is at the class prior, and a second warning says why
+    X, y = _blobs()
+    est = SoftmaxNetClassifier(
+        (8,), learning_rate_init=1e3, batch_size=10, max_iter=50, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(X, y)
+    messages = [str(w.message) for w in record]
+    assert any("recovery" in m and "learning_rate_init" in m for m in messages)
+    dead = [m for m in messages if "no better than predicting the class prior" in m]
+    assert dead and "dead ReLUs" in dead[0] and "learning_rate_init" in dead[0]
+    _assert_finite_model(est, X)
 
 
 def _extreme(kind):

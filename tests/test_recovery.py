@@ -103,7 +103,9 @@ def test_blow_up_on_rare_spike_features_recovers_to_its_best_epoch(capsys):
 def test_without_the_guard_the_rare_spike_data_blows_up(monkeypatch):
     # the same fit with the spike rule reduced to "non-finite": the loss climbs
     # from ~1.7 to ~6e4 and nothing is said (the failure this guard exists for)
-    monkeypatch.setattr(SpikeGuard, "is_spike", lambda self, loss: loss != loss)
+    monkeypatch.setattr(
+        SpikeGuard, "is_spike", lambda self, loss, objective=0: loss != loss
+    )
     X, y, X_te, y_te = _rare_spikes()
     clf, _ = _fit_tracking_held_out_accuracy(X, y, X_te, y_te)
     assert max(clf.loss_curve_) > 100 * min(clf.loss_curve_)
@@ -134,7 +136,7 @@ def test_raw_breast_cancer_trains_well_or_warns():
 
 def test_data_times_1e6_warns_or_raises_naming_the_scale():
     X, y = load_digits(return_X_y=True)
-    clf = SoftmaxNetClassifier(random_state=0, max_iter=20)
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=20, standardize=False)
     try:
         caught = _quiet_fit(clf, X * 1e6, y)
     except TrainingDivergedError as exc:
@@ -260,7 +262,9 @@ def test_keyboard_interrupt_from_another_signal_handler_keeps_a_usable_model(
     previous = signal.signal(signal.SIGALRM, raise_interrupt)
     signal.setitimer(signal.ITIMER_REAL, 0.5)
     try:
-        clf = SoftmaxNetClassifier(max_iter=100000, batch_size=16, random_state=0)
+        clf = SoftmaxNetClassifier(
+            max_iter=100000, batch_size=16, early_stopping=False, random_state=0
+        )
         with pytest.warns(UserWarning, match="interrupted"):
             clf.fit(X, y)
     finally:
@@ -275,7 +279,9 @@ def test_keyboard_interrupt_from_another_signal_handler_keeps_a_usable_model(
 def test_keyboard_interrupt_in_a_worker_thread_keeps_a_usable_model(blobs_small):
     X, y = blobs_small
     X, y = np.tile(X, (20, 1)), np.tile(y, 20)
-    clf = SoftmaxNetClassifier(max_iter=100000, batch_size=16, random_state=0)
+    clf = SoftmaxNetClassifier(
+        max_iter=100000, batch_size=16, early_stopping=False, random_state=0
+    )
     caught = []
 
     def run():

@@ -91,7 +91,9 @@ def _velocities_zero(est) -> bool:
 
 
 def test_warm_fit_restarts_the_cosine_schedule(iris):
-    clf = _net(learning_rate="cosine", max_iter=20, warm_start=True, tol=0)
+    clf = _net(
+        learning_rate="cosine", max_iter=20, warm_start=True, n_iter_no_change=np.inf
+    )
     _quiet(clf.fit, *iris)
     first = [r["learning_rate"] for r in clf.history_]
     _quiet(clf.fit, *iris)
@@ -623,7 +625,7 @@ class SoftmaxNetStateMachine(RuleBasedStateMachine):
             fit_params = dict(X_val=X_VAL_SM, y_val=y_VAL_SM)
         self._quietly(self.est.fit, X_SM, y_SM, **fit_params)
         self.last_call_was_fit = True
-        split = self.est.early_stopping and not explicit_val
+        split = self.est.early_stopping_ and not explicit_val
         n_train = 54 if split else 60
         if not (warm and was_fitted):
             self.expected_t = 0
