@@ -84,7 +84,11 @@ def child(argv):
             random_state=0,
         )
         if a.kind == "ours":
-            est = SoftmaxNetClassifier(**params)
+            # the training path's memory: standardize=True (the default) adds one
+            # standardised copy of X, early_stopping='auto' a copy of its tenth
+            est = SoftmaxNetClassifier(
+                **params, standardize=False, early_stopping=False
+            )
         else:
             est = MLPClassifier(solver="sgd", **params)
         with threadpool_limits(limits=a.threads):

@@ -38,14 +38,19 @@ from skl_softmaxnet._training import Workspace, iter_minibatches, run_epoch
 
 
 def _params(cfg):
-    """The estimator's settings for a config; alpha and momentum are the defaults."""
+    """The estimator's settings for a config: the bare loop's (alpha 0.1, a
+    constant rate, Nesterov 0.9), no standardisation, no validation split."""
     return dict(
         hidden_layer_sizes=cfg["hidden"],
         batch_size=cfg["batch"],
         max_iter=cfg["epochs"],
         learning_rate_init=0.01,
+        learning_rate="constant",
+        alpha=0.1,
         tol=0.0,
         n_iter_no_change=10**6,
+        early_stopping=False,
+        standardize=False,
         random_state=0,
     )
 

@@ -188,7 +188,9 @@ def estimator_pair(cfg, random_state=0):
         early_stopping=False,
         **MOMENTA[cfg.momentum],
     )
-    ours = SoftmaxNetClassifier(**common)
+    # standardize=False: the loop per epoch, as MLPClassifier's (standardising is
+    # one pass over X per fit, amortised over the epochs; bench_defaults times it)
+    ours = SoftmaxNetClassifier(**common, standardize=False)
     mlp = MLPClassifier(solver="sgd", activation="relu", **common)
     return ours, mlp
 
