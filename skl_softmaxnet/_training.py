@@ -162,81 +162,73 @@ def run_epoch(
     on how much weight the batch happens to hold. Unweighted, ``mean_weight`` is 1 and
     this is MLPClassifier's per-batch mean; full-batch, it is the weight sum.
     """
-    if workspace.xp is not None:
-        return _run_epoch_on_device(
-            params, optimizer, X, y, sample_weight, batches, workspace, alpha, lr,
-            mean_weight, stop_requested,
-        )  # fmt: skip
     stats = EpochStats()
-    for idx in batches:
-        Xb = workspace.gather(X, idx)
-        yb = y[idx]
-        swb = None if sample_weight is None else sample_weight[idx]
-        n = yb.shape[0]
-        acts, deltas_buf = workspace.views(n)
-        acts = forward(params, Xb, acts)
-        batch_loss, delta = inplace_softmax_cross_entropy(acts[-1], yb, swb)
-        if not math.isfinite(batch_loss):
-            stats.diverged = True
-            return stats
-        S = n * mean_weight
-        if stats.first_loss != stats.first_loss:  # NaN: no weighted batch yet
-            own = float(n) if swb is None else float(swb.sum())
-            if own > 0:  # its mean loss, comparable whatever weights the batch holds
-                stats.first_loss, stats.first_norm = batch_loss / own, S
-        deltas = backward(params, acts, delta, deltas_buf)
-        optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
-        stats.data_loss += batch_loss
-        stats.n_batches += 1
-        stats.n_seen += n
-        if stop_requested():
-            stats.interrupted = True
-            return stats
-    return stats
-
-
-def _run_epoch_on_device(
-    params, optimizer, X, y, sample_weight, batches, workspace, alpha, lr,
-    mean_weight, stop_requested,
-) -> EpochStats:  # fmt: skip
-    """``run_epoch`` for a non-NumPy namespace: the same steps, no host round trip.
-
-    Reading a loss back to the host waits for the device, so the batch losses are
-    summed on the device and read once, at the epoch's end, with the first batch's
-    (the spike guard's first reference). A non-finite batch is then seen at the end
-    of its epoch instead of at once; the spike guard rolls the epoch back either way.
-    """
-    stats = EpochStats()
-    total = first = first_own = None
-    first_norm = math.nan
+    losses = _LossSum(on_device=workspace.xp is not None)
     for idx in batches:
         Xb = workspace.gather(X, idx)
         yb = workspace.take(y, idx)
         swb = None if sample_weight is None else workspace.take(sample_weight, idx)
         n = yb.shape[0]
-        acts = forward(params, Xb)
+        acts, deltas_buf = workspace.views(n)
+        acts = forward(params, Xb, acts)
         batch_loss, delta = inplace_softmax_cross_entropy(acts[-1], yb, swb)
         S = n * mean_weight
-        if first is None:
-            first, first_norm = batch_loss, S
-            first_own = n if swb is None else workspace.xp.sum(swb)
-        total = batch_loss if total is None else total + batch_loss
-        deltas = backward(params, acts, delta)
+        if not losses.add(batch_loss, n if swb is None else swb, S):
+            stats.diverged = True
+            return stats
+        deltas = backward(params, acts, delta, deltas_buf)
         optimizer.step(params, acts[:-1], deltas, 1.0 / S, alpha / S, lr)
         stats.n_batches += 1
         stats.n_seen += n
         if stop_requested():
             stats.interrupted = True
             break
-    if total is None:
-        return stats
-    stats.data_loss = float(total)
-    own = float(first_own)
-    if own > 0:
-        stats.first_loss, stats.first_norm = float(first) / own, first_norm
-    if not math.isfinite(stats.data_loss):
-        stats.diverged = True
+    losses.finish(stats)
     return stats
+
+
+def _xp_sum(a):
+    return namespace_of(a)[0].sum(a)
+
+
+class _LossSum:
+    """The batch losses of an epoch, summed.
+
+    On NumPy each loss is a float, checked at once (a non-finite batch ends the
+    epoch before its update). On another namespace each is a 0-d array on the
+    device: reading one back would wait for the device, so they are summed there
+    and read once, in ``finish`` (a non-finite batch is then seen at the epoch's
+    end; the spike guard rolls the epoch back either way). The first batch's mean
+    loss is kept too: the spike guard's first reference.
+    """
+
+    def __init__(self, on_device: bool):
+        self.on_device = on_device
+        self.total = 0.0
+        self.first = None
+
+    def add(self, loss, weight, S: float) -> bool:
+        """Add one batch (``weight``: its row count or its weights); False when a
+        NumPy loss is not finite."""
+        if not self.on_device and not math.isfinite(loss):
+            return False
+        if self.first is None:
+            own = weight
+            if not isinstance(weight, int):
+                own = weight.sum() if not self.on_device else _xp_sum(weight)
+            self.first = (loss, own, S)
+        self.total = self.total + loss
+        return True
+
+    def finish(self, stats: EpochStats) -> None:
+        if self.first is None:
+            return
+        stats.data_loss = float(self.total)
+        loss, own, S = self.first
+        own = float(own)
+        if own > 0:  # its mean loss, comparable whatever weights the batch holds
+            stats.first_loss, stats.first_norm = float(loss) / own, S
+        stats.diverged = not math.isfinite(stats.data_loss)
 
 
 def copy_array(a):
@@ -372,6 +364,16 @@ class SpikeGuard:
     def threshold(self) -> float:
         return 2.0 * self.best.loss + math.log(self.n_classes)
 
+    def first_reference(self, stats: EpochStats, alpha: float, start_params) -> None:
+        """Until there is a reference: the starting weights' cross-entropy and
+        objective, as the epoch's first batch measured them."""
+        if self.best.loss == math.inf and math.isfinite(stats.first_loss):
+            self.best.loss = stats.first_loss
+            pen0 = penalty(start_params)
+            self.start_objective = (
+                stats.first_loss + 0.5 * alpha * pen0 / stats.first_norm
+            )
+
     def is_spike(self, loss: float, objective: float = math.nan) -> bool:
         """``loss`` is the epoch's cross-entropy, ``objective`` its training loss.
 
@@ -488,74 +490,19 @@ def fit_epochs(
     batch half applied: the weights go back to the epoch's start, the velocities to
     zero, the epoch is not recorded, and ``interrupted`` is set.
     """
-    layer_sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
-    n_samples = X.shape[0] if rows is None else rows.shape[0]
-    xp = device = None
-    if not isinstance(
-        params[0][0], np.ndarray
-    ):  # another namespace: stay on its device
-        xp, device = namespace_of(params[0][0])
-    mean_weight = 1.0
-    if sample_weight is not None:
-        if xp is None:
-            train_w = sample_weight if rows is None else sample_weight[rows]
-            mean_weight = float(train_w.sum()) / n_samples
-        else:
-            train_w = sample_weight
-            if rows is not None:
-                train_w = xp.take(sample_weight, xp.asarray(rows, device=device))
-            mean_weight = float(xp.sum(train_w)) / n_samples
-    ws = Workspace(
-        X, layer_sizes, min(batch_size, n_samples), params[0][0].dtype, xp=xp
-    )
+    data = _EpochData.of(params, X, y, sample_weight, rows, batch_size)
     if guard is None:
-        guard = SpikeGuard(n_classes=layer_sizes[-1])
+        guard = SpikeGuard(n_classes=params[-1][0].shape[1])
         guard.best.save(params, epoch_offset, math.inf)
     start = Snapshot()
     result = EpochResult(t=t)
-    for k in range(n_epochs):
-        epoch = epoch_offset + k + 1
+    for epoch in range(epoch_offset + 1, epoch_offset + n_epochs + 1):
         start.save(params, epoch - 1, math.nan)
         try:
-            tic = time.perf_counter()
-            lr = schedule.rate(epoch - 1, result.t)
-            batches = iter_minibatches(
-                n_samples, batch_size, rng, rows, xp=xp, device=device
-            )
-            with np.errstate(over="ignore", invalid="ignore"):
-                stats = run_epoch(
-                    params, optimizer, X, y, sample_weight, batches, ws, alpha, lr,
-                    mean_weight, stop_requested,
-                )  # fmt: skip
-                pen = penalty(params)
-            train_loss = _epoch_loss(stats, alpha, pen, mean_weight)
-            # the guard watches the data term: the penalty's own oscillation under
-            # momentum (full batches, a large alpha / S) is not a blow-up
-            data_loss = _data_loss(stats, mean_weight)
-            if stats.diverged or not math.isfinite(pen):
-                train_loss = data_loss = math.inf
-            record = {"epoch": epoch, "train_loss": train_loss}
-            if guard.best.loss == math.inf and math.isfinite(stats.first_loss):
-                # the starting weights' cross-entropy and objective, as one batch
-                # measured them
-                guard.best.loss = stats.first_loss
-                pen0 = penalty(start.params)
-                guard.start_objective = (
-                    stats.first_loss + 0.5 * alpha * pen0 / stats.first_norm
-                )
-            if guard.is_spike(data_loss, train_loss):
-                record.update(learning_rate=lr, time=time.perf_counter() - tic)
-                threshold = guard.threshold()
-                go_on = guard.roll_back(params, optimizer, data_loss)
-                record["event"] = _spike_event(guard, data_loss, threshold, lr)
-                schedule.cut(guard.cut)
-            else:
-                guard.improved(start, data_loss)
-                val_score = None
-                if validate is not None:
-                    record["val_loss"], val_score = validate(params)
-                    record["val_score"] = val_score
-                record.update(learning_rate=lr, time=time.perf_counter() - tic)
+            record, stats, data_loss, go_on = _epoch(
+                params, optimizer, schedule, data, epoch, result.t, alpha, rng,
+                guard, start, validate, stop_requested,
+            )  # fmt: skip
         except KeyboardInterrupt:
             start.restore(params)
             optimizer.reset()
@@ -564,8 +511,6 @@ def fit_epochs(
         history.append(record)
         result.n_epochs += 1
         result.t += stats.n_seen
-        if "event" not in record:
-            result.data_loss = data_loss
         if "event" in record:
             if log is not None:
                 log(f"Epoch {epoch}: {record['event']}")
@@ -573,27 +518,129 @@ def fit_epochs(
                 result.diverged = True
                 return result
             continue
+        result.data_loss = data_loss
         if stats.interrupted:
             result.interrupted = True
             return result
         if on_epoch_end is not None and on_epoch_end(record):
             result.stopped_by_callback = True
             return result
-        if monitor is not None and monitor.update(epoch, train_loss, val_score, params):
-            if schedule.on_plateau():
-                result.converged = True
-                if log is not None:
-                    watched = "Validation score" if monitor.early_stopping else "Loss"
-                    log(
-                        f"Epoch {epoch}: {watched} did not improve more than "
-                        f"tol={monitor.tol} for {monitor.n_iter_no_change} "
-                        "consecutive epochs. Stopping."
-                    )
-                return result
-            if log is not None:
-                log(f"Epoch {epoch}: plateau, learning rate divided by 5.")
-            monitor.no_improvement_count = 0
+        if monitor is not None and _plateau_ends(
+            monitor, schedule, record, params, log
+        ):
+            result.converged = True
+            return result
     return result
+
+
+@dataclass
+class _EpochData:
+    """The training arrays and what every epoch needs to batch them."""
+
+    X: object
+    y: object
+    sample_weight: object
+    rows: np.ndarray | None
+    n_samples: int
+    batch_size: int
+    mean_weight: float
+    workspace: Workspace
+    xp: object = None  # None: NumPy
+    device: object = None
+
+    @classmethod
+    def of(cls, params, X, y, sample_weight, rows, batch_size) -> _EpochData:
+        n_samples = X.shape[0] if rows is None else rows.shape[0]
+        xp = device = None
+        if not isinstance(params[0][0], np.ndarray):  # stay on its device
+            xp, device = namespace_of(params[0][0])
+        mean_weight = 1.0
+        if sample_weight is not None:
+            w = sample_weight
+            if rows is not None:
+                w = (
+                    w[rows]
+                    if xp is None
+                    else xp.take(w, xp.asarray(rows, device=device))
+                )
+            mean_weight = float(w.sum() if xp is None else xp.sum(w)) / n_samples
+        sizes = [params[0][0].shape[0]] + [W.shape[1] for W, _ in params]
+        batch_size = min(batch_size, n_samples)
+        ws = Workspace(X, sizes, batch_size, params[0][0].dtype, xp=xp)
+        return cls(
+            X,
+            y,
+            sample_weight,
+            rows,
+            n_samples,
+            batch_size,
+            mean_weight,
+            ws,
+            xp,
+            device,
+        )
+
+
+def _epoch(
+    params, optimizer, schedule, data, epoch, t, alpha, rng, guard, start, validate,
+    stop_requested,
+):  # fmt: skip
+    """Train one epoch, then let the guard judge it (and validate if it stands).
+
+    Returns the history record, the epoch's stats, its mean cross-entropy and
+    False when the guard gives up.
+    """
+    tic = time.perf_counter()
+    lr = schedule.rate(epoch - 1, t)
+    batches = iter_minibatches(
+        data.n_samples, data.batch_size, rng, data.rows, xp=data.xp, device=data.device
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        stats = run_epoch(
+            params, optimizer, data.X, data.y, data.sample_weight, batches,
+            data.workspace, alpha, lr, data.mean_weight, stop_requested,
+        )  # fmt: skip
+        pen = penalty(params)
+    train_loss = _epoch_loss(stats, alpha, pen, data.mean_weight)
+    # the guard watches the data term: the penalty's own oscillation under
+    # momentum (full batches, a large alpha / S) is not a blow-up
+    data_loss = _data_loss(stats, data.mean_weight)
+    if stats.diverged or not math.isfinite(pen):
+        train_loss = data_loss = math.inf
+    record = {"epoch": epoch, "train_loss": train_loss}
+    guard.first_reference(stats, alpha, start.params)
+    go_on = True
+    if guard.is_spike(data_loss, train_loss):
+        threshold = guard.threshold()
+        go_on = guard.roll_back(params, optimizer, data_loss)
+        record["event"] = _spike_event(guard, data_loss, threshold, lr)
+        schedule.cut(guard.cut)
+    else:
+        guard.improved(start, data_loss)
+        if validate is not None:
+            record["val_loss"], record["val_score"] = validate(params)
+    record.update(learning_rate=lr, time=time.perf_counter() - tic)
+    return record, stats, data_loss, go_on
+
+
+def _plateau_ends(monitor, schedule, record, params, log) -> bool:
+    """Tell the monitor about the epoch; on a plateau, divide the rate (adaptive)
+    or say that training ends."""
+    epoch = record["epoch"]
+    if not monitor.update(epoch, record["train_loss"], record.get("val_score"), params):
+        return False
+    if not schedule.on_plateau():
+        if log is not None:
+            log(f"Epoch {epoch}: plateau, learning rate divided by 5.")
+        monitor.no_improvement_count = 0
+        return False
+    if log is not None:
+        watched = "Validation score" if monitor.early_stopping else "Loss"
+        log(
+            f"Epoch {epoch}: {watched} did not improve more than tol={monitor.tol} "
+            f"for {monitor.n_iter_no_change} consecutive epochs. Stopping."
+        )
+    return True
 
 
 def _spike_event(guard: SpikeGuard, loss: float, threshold: float, lr: float) -> str:
