@@ -791,26 +791,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         with self._transaction():
             y_given = y
             X, y = self._validate_X_y(X, y, reset=not warm)
-            xp, device = _namespace(X)
-            classes = np.unique(y)
-            if warm and not np.array_equal(classes, self._host_classes()):
-                raise ValueError(
-                    "warm_start=True needs the same classes as the previous fit: got "
-                    f"{classes.tolist()}, fitted {self._host_classes().tolist()}. Use "
-                    "warm_start=False to train a new model."
-                )
-            if len(classes) < 2:
-                raise ValueError(
-                    "The number of classes has to be greater than one; got 1 class "
-                    f"({classes[0]!r}) in y."
-                )
+            classes = self._fit_classes(y, warm)
             self._set_classes(classes, y_given)
             y_idx = np.searchsorted(classes, y).astype(np.intp)
             class_weights = self._class_weights(y_idx, partial=False)
             sw = self._weights(X, y_idx, sample_weight, class_weights)
             rng = check_random_state(self.random_state)
             if not warm:
-                self._init_state(X.shape[1], len(classes), X.dtype, rng, xp, device)
+                self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
             else:
                 self._velocities = None  # a fresh optimizer, as MLPClassifier
                 self._move_state(X)
@@ -829,6 +817,22 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )  # fmt: skip
         self._report(outcome)
         return self
+
+    def _fit_classes(self, y, warm: bool) -> np.ndarray:
+        """The classes of y: at least two, and those of the model on a warm start."""
+        classes = np.unique(y)
+        if warm and not np.array_equal(classes, self._host_classes()):
+            raise ValueError(
+                "warm_start=True needs the same classes as the previous fit: got "
+                f"{classes.tolist()}, fitted {self._host_classes().tolist()}. Use "
+                "warm_start=False to train a new model."
+            )
+        if len(classes) < 2:
+            raise ValueError(
+                "The number of classes has to be greater than one; got 1 class "
+                f"({classes[0]!r}) in y."
+            )
+        return classes
 
     def _validation_part(
         self, X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
@@ -939,37 +943,18 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """
         first = not hasattr(self, "coefs_")
         self._check_params()
-        if first:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-            classes = np.asarray(to_numpy(classes))
-            if np.unique(classes).shape[0] != classes.shape[0]:
-                raise ValueError("classes must not contain duplicates.")
-            if classes.shape[0] < 2:
-                raise ValueError(
-                    "classes must contain at least two classes for partial_fit."
-                )
-        elif classes is not None and not np.array_equal(
-            np.unique(to_numpy(classes)), self._host_classes()
-        ):
-            raise ValueError(
-                f"classes={np.unique(to_numpy(classes)).tolist()} is not the same as "
-                f"on the first call to partial_fit ({self._host_classes().tolist()})."
-            )
+        classes = self._partial_fit_classes(classes, first)
         with self._transaction():
             y_given = y
             X, y = self._validate_X_y(X, y, reset=first)
             if first:
-                self._set_classes(np.unique(classes), y_given)
+                self._set_classes(classes, y_given)
             y_idx = self._encode(y)
             class_weights = self._class_weights(y_idx, partial=True)
             sw = self._weights(X, y_idx, sample_weight, class_weights)
             if first:
                 rng = check_random_state(self.random_state)
-                xp, device = _namespace(X)
-                self._init_state(X.shape[1], len(classes), X.dtype, rng, xp, device)
+                self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
             else:
                 self._move_state(X)
                 if self.coefs_[0].dtype != X.dtype:
@@ -989,6 +974,28 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )  # fmt: skip
         self._report(outcome)
         return self
+
+    def _partial_fit_classes(self, classes, first: bool):
+        """``classes`` checked: required, unique and >= 2 on the first call; equal
+        to ``classes_`` when given later. Returns them sorted, as NumPy."""
+        if not first:
+            given = None if classes is None else np.unique(to_numpy(classes))
+            if given is not None and not np.array_equal(given, self._host_classes()):
+                raise ValueError(
+                    f"classes={given.tolist()} is not the same as on the first call "
+                    f"to partial_fit ({self._host_classes().tolist()})."
+                )
+            return given
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        classes = np.asarray(to_numpy(classes))
+        if np.unique(classes).shape[0] != classes.shape[0]:
+            raise ValueError("classes must not contain duplicates.")
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "classes must contain at least two classes for partial_fit."
+            )
+        return np.unique(classes)
 
     def _run(self, X, y_idx, sw, *, rows, val, rng, fitting, fit_args):
         """Compose optimizer, schedule, monitor and guard; train; store the results.
