@@ -1222,11 +1222,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         )
         scale = float(abs(X).max())
         total = float(y_idx.shape[0] if sw is None else sw.sum())
+        unscaled = (
+            ""  # standardised inside: the scale of X is not the cause
+            if self.feature_mean_ is not None
+            else f"unscaled features (the largest feature value here is {scale:.3g}):"
+            " scale them with standardize=True (the default) or a StandardScaler; "
+        )
         warn(
             f"Training ended no better than predicting the class prior: training "
             f"log-loss {loss:.4g} >= {entropy:.4g}, the prior's; {why}. Likely "
-            f"causes and fixes: unscaled features (the largest feature value here is "
-            f"{scale:.3g}): scale them, e.g. make_pipeline(StandardScaler(), clf); a "
+            f"causes and fixes: {unscaled}a "
             f"step too large: lower learning_rate_init (now "
             f"{self.learning_rate_init}); a penalty too strong: lower alpha (now "
             f"{self.alpha_:.4g}) or rescale the sample weights (the penalty is "
