@@ -876,8 +876,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 device="cpu" if xp is None else device,
             )
         X_val = _astype(X.dtype)(X_val) if X_val.dtype != X.dtype else X_val
-        y_val = to_numpy(y_val)
-        y_val = np.asarray(y_val)
+        y_val = np.asarray(to_numpy(y_val))
         if y_val.ndim != 1 or y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
                 f"y_val must be 1-D with one label per row of X_val ({X_val.shape[0]})"
