@@ -150,7 +150,6 @@ def main(argv=None):
     args = p.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 3)
     quiet_warnings()
-    found, note = namespaces()
     limit = contextlib.nullcontext()
     if args.threads != "default":
         limit = threadpool_limits(int(args.threads))
@@ -158,6 +157,7 @@ def main(argv=None):
             import torch
 
             torch.set_num_threads(int(args.threads))
+    found, note = namespaces()
     print(f"# bench_array_api ({'quick' if args.quick else 'full'}, {rounds} rounds)")
     print(f"threads: {args.threads}; namespaces: {[f[0] for f in found]}; {note}")
     for line in blas_lines():
