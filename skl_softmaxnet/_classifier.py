@@ -40,7 +40,13 @@ from ._compat import (
     to_numpy,
     with_callbacks,
 )
-from ._math import forward, init_params, log_softmax, weighted_cross_entropy
+from ._math import (
+    array_sum,
+    forward,
+    init_params,
+    log_softmax,
+    weighted_cross_entropy,
+)
 from ._messages import warn, warnings_at_caller
 from ._optim import LR_SCHEDULES, SGD, LearningRateSchedule
 from ._scaling import FeatureScaling
@@ -116,15 +122,11 @@ def _host_dtype(X):
     return np.dtype(np.float32 if X.dtype == xp.float32 else np.float64)
 
 
-def _astype(dtype):
-    """A function casting arrays (or SciPy matrices) of ``dtype``'s kind to it."""
-
-    def cast(a):
-        if isinstance(a, np.ndarray) or sp.issparse(a):
-            return a.astype(dtype)
-        return namespace_of(a)[0].astype(a, dtype)
-
-    return cast
+def _astype(a, dtype):
+    """``a`` (any namespace, or a SciPy matrix) in ``dtype`` of its namespace."""
+    if isinstance(a, np.ndarray) or sp.issparse(a):
+        return a.astype(dtype)
+    return namespace_of(a)[0].astype(a, dtype)
 
 
 def _take_rows(X, rows: np.ndarray):
@@ -133,12 +135,6 @@ def _take_rows(X, rows: np.ndarray):
         return X[rows]
     xp, device = namespace_of(X)
     return xp.take(X, xp.asarray(rows.astype(np.int64), device=device), axis=0)
-
-
-def _sum(a) -> float:
-    if isinstance(a, np.ndarray):
-        return float(np.sum(a))
-    return float(namespace_of(a)[0].sum(a))
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):
@@ -628,7 +624,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # what check_same_namespace reads: the first layer's weights
         return self.coefs_[0]
 
-    def _resolve_auto(self, n_samples: int, n_train: int, *, stream: bool) -> None:
+    def _resolve_auto(self, n_train: int, *, stream: bool) -> None:
         """Fix the values of the 'auto' parameters for this fit (the formulas are in
         the class docstring): ``alpha_``, ``max_iter_``, ``early_stopping_``."""
         b = self._batch_size(n_train)
@@ -676,12 +672,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """Move the weights (and velocities) to X's namespace and device if they are
         elsewhere: a warm start or partial_fit on data that moved."""
         xp, device = _namespace(X)
-        src = self.coefs_[0]
-        if xp is None and isinstance(src, np.ndarray):
+        if _namespace(self.coefs_[0]) == (xp, device):
             return
-        if xp is not None and not _is_host(src):
-            if namespace_of(src) == (xp, device):
-                return
         target_xp = np if xp is None else xp
         target_device = "cpu" if xp is None else device
 
@@ -700,18 +692,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 [self.feature_mean_, self.feature_scale_]
             )
 
-    def _cast_state(self, dtype) -> None:
-        """Weights (and velocities) in ``dtype``: the precision of the new data."""
-        if self.coefs_[0].dtype == dtype:
-            return
-        cast = _astype(dtype)
-        self.coefs_ = [cast(W) for W in self.coefs_]
-        self.intercepts_ = [cast(b) for b in self.intercepts_]
-        if self._velocities is not None:
-            self._velocities = [cast(v) for v in self._velocities]
-        if self.feature_mean_ is not None:
-            self.feature_mean_ = cast(self.feature_mean_)
-            self.feature_scale_ = cast(self.feature_scale_)
+    def _cast_weights(self, dtype) -> None:
+        """A warm fit's weights in the precision of its data (its velocities start
+        at zero and its statistics are recomputed, in that precision)."""
+        if self.coefs_[0].dtype != dtype:
+            self.coefs_ = [_astype(W, dtype) for W in self.coefs_]
+            self.intercepts_ = [_astype(b, dtype) for b in self.intercepts_]
 
     @contextlib.contextmanager
     def _transaction(self):
@@ -802,14 +788,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             else:
                 self._velocities = None  # a fresh optimizer, as MLPClassifier
                 self._move_state(X)
-                self._cast_state(X.dtype)
+                self._cast_weights(X.dtype)
             self._schedule_state = self._plateau_state = None
             self.early_stopping_ = self._early_stopping(X.shape[0])
             rows, val = self._validation_part(
                 X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
             )
             n_train = X.shape[0] if rows is None else rows.shape[0]
-            self._resolve_auto(X.shape[0], n_train, stream=False)
+            self._resolve_auto(n_train, stream=False)
             self._fit_scaling(X, sw, rows, fresh=not warm)
             outcome = self._run(
                 X, y_idx, sw, rows=rows, val=val, rng=rng if self.shuffle else None,
@@ -875,7 +861,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 xp=np if xp is None else xp,
                 device="cpu" if xp is None else device,
             )
-        X_val = _astype(X.dtype)(X_val) if X_val.dtype != X.dtype else X_val
+        X_val = _astype(X_val, X.dtype) if X_val.dtype != X.dtype else X_val
         y_val = np.asarray(to_numpy(y_val))
         if y_val.ndim != 1 or y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
@@ -957,8 +943,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             else:
                 self._move_state(X)
                 if self.coefs_[0].dtype != X.dtype:
-                    X = _astype(self.coefs_[0].dtype)(X)
-            self._resolve_auto(X.shape[0], X.shape[0], stream=True)
+                    X = _astype(X, self.coefs_[0].dtype)
+            self._resolve_auto(X.shape[0], stream=True)
             if not self.standardize:
                 self.feature_mean_ = self.feature_scale_ = None
             elif self.feature_mean_ is None:  # the first call's statistics, kept
@@ -1261,7 +1247,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if self.scoring not in ("loss", None):
             scorer = check_scoring(self, scoring=self.scoring)
         xp, device = _namespace(X_val)
-        S = y_val.shape[0] if sw_val is None else float(_sum(sw_val))
+        S = y_val.shape[0] if sw_val is None else float(array_sum(sw_val))
         kwargs = {} if sw_val is None else {"sample_weight": sw_val}
         labels = self._host_classes()[to_numpy(y_val)]
         if xp is not None and labels.dtype.kind in "biuf":  # predict's namespace
@@ -1337,22 +1323,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         params = self._params if params is None else params
         n = X.shape[0]
         W_out = params[-1][0]
-        if not isinstance(W_out, np.ndarray):
-            xp, device = namespace_of(W_out)
-            out = xp.empty((n, W_out.shape[1]), dtype=W_out.dtype, device=device)
-            for start in range(0, n, CHUNK_ROWS):
-                stop = min(start + CHUNK_ROWS, n)
-                logits = forward(params, X[start:stop, ...])[-1]
-                out[start:stop, ...] = log_softmax(logits) if log_softmax_ else logits
-            return out
-        out = np.empty((n, W_out.shape[1]), dtype=W_out.dtype)
+        on_numpy = isinstance(W_out, np.ndarray)
+        xp, device = (np, None) if on_numpy else namespace_of(W_out)
+        out = xp.empty((n, W_out.shape[1]), dtype=W_out.dtype, device=device)
         for start in range(0, n, CHUNK_ROWS):
             stop = min(start + CHUNK_ROWS, n)
-            logits = forward(params, X[start:stop])[-1]
-            if log_softmax_:
+            logits = forward(params, X[start:stop, ...])[-1]
+            if log_softmax_ and on_numpy:  # straight into the output, no temporary
                 log_softmax(logits, out=out[start:stop])
             else:
-                out[start:stop] = logits
+                out[start:stop, ...] = log_softmax(logits) if log_softmax_ else logits
         return out
 
     def _log_proba(self, X, params=None):
@@ -1377,7 +1357,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
         dtype = self.coefs_[0].dtype
         if X.dtype != dtype:
-            X = _astype(dtype)(X)
+            X = _astype(X, dtype)
         return X
 
     def decision_function(self, X):

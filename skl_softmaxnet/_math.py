@@ -87,6 +87,11 @@ def _sum(x, xp, axis=None):
     return x.sum(axis=axis) if xp is np else xp.sum(x, axis=axis)
 
 
+def array_sum(x):
+    """The sum of all of ``x``'s entries, in its namespace (a 0-d array off NumPy)."""
+    return _sum(x, _namespace(x))
+
+
 def _rowmax(z, xp):
     """Each row's maximum, as a column."""
     if xp is np:

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from ._compat import namespace_of
 from ._math import (
+    array_sum,
     backward,
     forward,
     inplace_softmax_cross_entropy,
@@ -187,10 +188,6 @@ def run_epoch(
     return stats
 
 
-def _xp_sum(a):
-    return namespace_of(a)[0].sum(a)
-
-
 class _LossSum:
     """The batch losses of an epoch, summed.
 
@@ -213,9 +210,7 @@ class _LossSum:
         if not self.on_device and not math.isfinite(loss):
             return False
         if self.first is None:
-            own = weight
-            if not isinstance(weight, int):
-                own = weight.sum() if not self.on_device else _xp_sum(weight)
+            own = weight if isinstance(weight, int) else array_sum(weight)
             self.first = (loss, own, S)
         self.total = self.total + loss
         return True

@@ -139,9 +139,9 @@ def test_auto_alpha_and_max_iter_follow_their_formulas(n):
     alpha = max(0.03, 3 * b / n)
     max_iter = min(max(math.ceil(20000 / math.ceil(n / b)), 200), 2000)
     clf = SoftmaxNetClassifier(early_stopping=False)
-    clf._resolve_auto(n, n, stream=False)
+    clf._resolve_auto(n, stream=False)
     assert clf.alpha_ == pytest.approx(alpha) and clf.max_iter_ == max_iter
-    clf._resolve_auto(n, n, stream=True)  # a stream: the large-n limit
+    clf._resolve_auto(n, stream=True)  # a stream: the large-n limit
     assert clf.alpha_ == 0.03
 
 
