@@ -548,3 +548,24 @@ def test_a_model_fitted_on_torch_saves_and_exports_through_numpy(tmp_path):
     labels, onnx_proba = session.run(None, {"X": X.astype(np.float32)})
     np.testing.assert_array_equal(labels, proba.argmax(axis=1))
     np.testing.assert_allclose(onnx_proba, proba, atol=1e-5)
+
+
+def test_partial_fit_moves_the_model_and_its_velocities_to_the_namespace_of_X(
+    xp_device,
+):
+    xp, device = xp_device
+    X, y, _ = _fit_data()
+    clf = SoftmaxNetClassifier((7,), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    ref = SoftmaxNetClassifier((7,), random_state=0).partial_fit(
+        X, y, classes=[0, 1, 2]
+    )
+    with sklearn.config_context(array_api_dispatch=True):
+        clf.partial_fit(*_to(xp, device, X, y))
+    ref.partial_fit(X, y)
+    fitted = clf.coefs_ + clf._velocities + [clf.feature_mean_]
+    _assert_on(xp, device, *fitted)
+    for a, b in zip(
+        clf.coefs_ + clf._velocities, ref.coefs_ + ref._velocities, strict=True
+    ):
+        _assert_close(a, b, 1e-10)
