@@ -83,7 +83,10 @@ KEEL_PANEL = [
 PANEL = [*SKLEARN_SETS, *KEEL_PANEL]
 # Never tuned on: numeric KEEL "balanced" sets that are not copies of panel sets
 # (optdigits contains load_digits, wdbc is breast cancer, iris and wine are there).
+# The first five are large (n_train >= 576: 64-row batches); the six small ones
+# (added in round 4) check the batch rule for n_train < 512 out of sample.
 HOLDOUT = ["satimage", "segment", "texture", "vowel", "pima"]
+HOLDOUT += ["bands", "bupa", "hayes-roth", "heart", "tae", "monk-2"]
 QUICK = ["iris", "breast_cancer", "banana", "vehicle", "sonar"]
 SEEDS = range(5)
 REFERENCES = ("mlp", "hgb", "lr")

@@ -45,7 +45,7 @@ args, _ = parser.parse_known_args()
 # Both networks have one hidden layer of 100 ReLU units. ``MLPClassifier`` uses its
 # defaults (adam, ``alpha=1e-4``, batches of 200) with ``max_iter=500`` so that it
 # converges; ``SoftmaxNetClassifier`` uses its own (SGD with Nesterov momentum,
-# ``learning_rate_init=0.1`` divided at plateaus, batches of 64, ``alpha``, the
+# ``learning_rate_init=0.1`` divided at plateaus; the batch size, ``alpha``, the
 # number of epochs and early stopping from the data's size). The fits run on one
 # BLAS thread, as the benchmarks do, so the times compare the algorithms rather than
 # how busy the machine's other cores are.

@@ -71,7 +71,14 @@ _X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": (np.float64, np.float32)}
 _INT32_MAX = np.iinfo(np.int32).max
 
 # The 'auto' rules, chosen on the tuning panel of benchmarks/bench_defaults.py by
-# benchmarks/tune_defaults.py (issue 11). With n training rows and batch size b:
+# benchmarks/tune_defaults.py (issue 11). With n training rows, n+ of them with a
+# positive weight, and K classes:
+# batch_size = min(MAX, ceil(n / clip(floor(n+ / MIN_ROWS), 1, PER_EPOCH))): small
+# sets get about PER_EPOCH batches of at least MIN_ROWS rows per epoch (SGD noise
+# that a 3-batch epoch lacks), one full batch below 2 * MIN_ROWS weighted rows (so
+# that weighting stays repetition: 15 weighted rows and their 27 repeats both train
+# full-batch), MAX rows from n = 8 * MAX on;
+_AUTO_BATCH_MAX, _AUTO_BATCH_MIN_ROWS, _AUTO_BATCH_PER_EPOCH = 64, 16, 8
 # alpha = max(ALPHA_MIN, ALPHA_C * b / n): the penalty of the whole training
 # objective, sum_i CE_i + ALPHA_C / 2 ||W||^2, is then a fixed prior whatever n and b
 # (alpha / (2 b) per batch), with a floor for large, noisy sets;
@@ -80,6 +87,13 @@ _AUTO_ALPHA_C, _AUTO_ALPHA_MIN = 3.0, 0.03
 _AUTO_STEPS, _AUTO_MIN_EPOCHS, _AUTO_MAX_EPOCHS = 20000, 200, 2000
 # early_stopping = n_samples >= EARLY_STOPPING_N.
 _AUTO_EARLY_STOPPING_N = 5000
+
+
+def _n_weighted(sw, rows, n_train: int) -> int:
+    """The number of training rows with a positive weight (``sw`` on the host)."""
+    if sw is None:
+        return n_train
+    return int(np.count_nonzero((sw if rows is None else sw[rows]) > 0))
 
 
 def _is_host(a) -> bool:
@@ -151,8 +165,8 @@ class TrainingDivergedError(ValueError, FloatingPointError):
     >>> from skl_softmaxnet import SoftmaxNetClassifier, TrainingDivergedError
     >>> X = np.finfo(np.float64).max * np.random.RandomState(0).uniform(size=(10, 2))
     >>> y = np.array([0, 1] * 5)
-    >>> try:
-    ...     SoftmaxNetClassifier(random_state=0).fit(X, y)
+    >>> try:  # features near the largest float, not standardised
+    ...     SoftmaxNetClassifier(random_state=0, standardize=False).fit(X, y)
     ... except ValueError as exc:
     ...     print(type(exc).__name__)
     TrainingDivergedError
@@ -160,18 +174,27 @@ class TrainingDivergedError(ValueError, FloatingPointError):
 
 
 _DIVERGED_MSG = (
-    "Training diverged at epoch {epoch}: {n} loss spikes (a training loss that was "
-    "non-finite or above 2 x the best epoch's + log(n_classes)), each rolled back "
-    "with the learning rate cut, without lasting progress. The model holds the finite "
-    "weights the best epoch started from (the end of epoch {best}; that epoch's "
-    "mean cross-entropy {loss:.4g}). Scale the features (e.g. with StandardScaler) or "
-    "lower learning_rate_init (currently {lr0})."
+    "Training diverged at epoch {epoch}: {n} loss spikes (an epoch whose mean "
+    "cross-entropy was non-finite or above 2 x the best epoch's + log(n_classes), or "
+    "whose objective rose above 2 x the starting one + log(n_classes)), each rolled "
+    "back with the learning rate cut, without lasting progress. The model holds the "
+    "finite weights the best epoch started from (the end of epoch {best}; that "
+    "epoch's mean cross-entropy {loss:.4g}). {advice}"
 )
 _RECOVERED_MSG = (
     "Loss-spike recovery rolled back {n} epoch(s) and cut the learning rate "
     "{fold:.4g}-fold, to {rate:.3g} (the events are in history_). learning_rate_init="
-    "{lr0} is too large for this data: scale the features (e.g. with StandardScaler) "
-    "or lower learning_rate_init."
+    "{lr0} is too large for this data. {advice}"
+)
+# what to do about spikes: scaling is the first cure, unless the features are
+# already standardised inside, where only a smaller or less noisy step helps
+_SCALE_ADVICE = (
+    "Scale the features (standardize=True, or a StandardScaler) or lower "
+    "learning_rate_init (currently {lr0})."
+)
+_STEP_ADVICE = (
+    "The features are standardised already (standardize=True): lower "
+    "learning_rate_init (currently {lr0}) or use larger batches (batch_size)."
 )
 
 
@@ -187,8 +210,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     The defaults were chosen on a panel of 18 real data sets against
     ``MLPClassifier()`` (the Accuracy page of the documentation): features are
-    standardised internally (``standardize``), and ``alpha``, ``max_iter`` and
-    ``early_stopping`` adapt to the size of the data (``'auto'``).
+    standardised internally (``standardize``), and ``batch_size``, ``alpha``,
+    ``max_iter`` and ``early_stopping`` adapt to the size of the data (``'auto'``).
 
     The objective for a batch with sample weights ``w`` (ones by default) and
     ``S = sum(w)`` is ``sum_i w_i CE_i / S + alpha / (2 S) * sum ||W||^2``.
@@ -205,9 +228,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         the fixed penalty ``3 / 2 * ||W||^2`` (a Gaussian prior) whatever ``n`` and
         ``b``, floored at 0.03 for large sets. In ``partial_fit`` (a stream of
         unknown length) ``"auto"`` is 0.03. The value used is ``alpha_``.
-    batch_size : int or "auto", default=64
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)`` as in MLPClassifier.
-        Batches larger than the data are clipped to ``n_samples``.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size. ``"auto"`` is
+        ``min(64, ceil(n / clip(floor(n_pos / 16), 1, 8)))`` with ``n`` the training
+        rows (after any validation split) and ``n_pos`` those of positive weight:
+        about eight batches of at least 16 rows per epoch on small data, one full
+        batch below 32 weighted rows (so that a weight is a repetition there, as
+        scikit-learn's checks ask), 64 rows from ``n = 512`` on. (MLPClassifier's
+        ``"auto"`` is ``min(200, n_samples)``: pass that number to get its batches.)
+        A number larger than the data is clipped to ``n_samples``. The value used
+        is ``batch_size_``.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
             default="adaptive"
         Learning-rate schedule, updated after each epoch. The first
@@ -296,6 +326,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         ``standardize=False``.
     alpha_ : float
         The ``alpha`` used (the value of ``"auto"``).
+    batch_size_ : int
+        The batch size used (the value of ``"auto"``, or ``batch_size`` clipped to
+        the training rows).
     max_iter_ : int
         The ``max_iter`` used.
     early_stopping_ : bool
@@ -386,7 +419,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         hidden_layer_sizes=(100,),
         *,
         alpha="auto",
-        batch_size=64,
+        batch_size="auto",
         learning_rate="adaptive",
         learning_rate_init=0.1,
         power_t=0.5,
@@ -594,11 +627,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
         return idx.astype(np.intp)
 
-    def _batch_size(self, n_samples: int) -> int:
+    def _batch_size(self, n_samples: int, n_weighted: int) -> int:
+        """The batch size for ``n_samples`` training rows, ``n_weighted`` of them with
+        a positive weight (the 'auto' rule counts only those)."""
         if self.batch_size == "auto":
-            return min(200, n_samples)
-        # clipped silently (documented): the default of 64 exceeds many small data
-        # sets, and a warning on every such fit would be noise
+            n_batches = min(
+                max(n_weighted // _AUTO_BATCH_MIN_ROWS, 1), _AUTO_BATCH_PER_EPOCH
+            )
+            return min(_AUTO_BATCH_MAX, math.ceil(n_samples / n_batches))
+        # clipped silently (documented): a fixed size often exceeds small data sets,
+        # and a warning on every such fit would be noise
         return min(self.batch_size, n_samples)
 
     def _host_classes(self) -> np.ndarray:
@@ -624,10 +662,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         # what check_same_namespace reads: the first layer's weights
         return self.coefs_[0]
 
-    def _resolve_auto(self, n_train: int, *, stream: bool) -> None:
+    def _resolve_auto(self, n_train: int, n_weighted: int, *, stream: bool) -> None:
         """Fix the values of the 'auto' parameters for this fit (the formulas are in
-        the class docstring): ``alpha_``, ``max_iter_``, ``early_stopping_``."""
-        b = self._batch_size(n_train)
+        the class docstring): ``batch_size_``, ``alpha_``, ``max_iter_``."""
+        b = self.batch_size_ = self._batch_size(n_train, n_weighted)
         if self.alpha != "auto":
             self.alpha_ = float(self.alpha)
         elif stream:  # a stream's length is unknown: the large-n limit
@@ -795,7 +833,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
             )
             n_train = X.shape[0] if rows is None else rows.shape[0]
-            self._resolve_auto(n_train, stream=False)
+            self._resolve_auto(n_train, _n_weighted(sw, rows, n_train), stream=False)
             self._fit_scaling(X, sw, rows, fresh=not warm)
             outcome = self._run(
                 X, y_idx, sw, rows=rows, val=val, rng=rng if self.shuffle else None,
@@ -944,7 +982,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 self._move_state(X)
                 if self.coefs_[0].dtype != X.dtype:
                     X = _astype(X, self.coefs_[0].dtype)
-            self._resolve_auto(X.shape[0], stream=True)
+            self._resolve_auto(
+                X.shape[0], _n_weighted(sw, None, X.shape[0]), stream=True
+            )
             if not self.standardize:
                 self.feature_mean_ = self.feature_scale_ = None
             elif self.feature_mean_ is None:  # the first call's statistics, kept
@@ -1021,13 +1061,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         start = 0 if fitting else self.n_iter_
         guard.best.save(params, start, math.inf if fitting else self._spike_streak[3])
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
-        n_train = y_idx.shape[0] if rows is None else rows.shape[0]
         # training_threads: one BLAS pool for the whole loop (two pools contend)
         with interrupt_guard() as stop_requested, training_threads():
             result = fit_epochs(
                 params, optimizer, schedule, X_train, y_train, sw_train, rows=rows,
                 n_epochs=self.max_iter_ if fitting else 1,
-                batch_size=self._batch_size(n_train), alpha=self.alpha_, rng=rng,
+                batch_size=self.batch_size_, alpha=self.alpha_, rng=rng,
                 guard=guard, monitor=monitor, history=self.history_,
                 epoch_offset=0 if fitting else self.n_iter_, t=self.t_,
                 validate=validate, on_epoch_end=on_epoch_end,
@@ -1121,6 +1160,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"validation score {self.best_validation_score_:.6g})."
                 )
 
+    def _spike_advice(self) -> str:
+        advice = _STEP_ADVICE if self.standardize else _SCALE_ADVICE
+        return advice.format(lr0=self.learning_rate_init)
+
     def _report(self, outcome) -> None:
         """Warn or raise about how training ended; the state is final by now."""
         result, guard, fitting, data = outcome
@@ -1143,7 +1186,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 n=guard.n_spikes,
                 best=guard.best.epoch,
                 loss=guard.best.loss,
-                lr0=self.learning_rate_init,
+                advice=self._spike_advice(),
             )
             if self.on_divergence == "raise":
                 raise TrainingDivergedError(msg)
@@ -1156,6 +1199,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     fold=1.0 / factor,
                     rate=self.learning_rate_init * factor,
                     lr0=self.learning_rate_init,
+                    advice=self._spike_advice(),
                 ),
                 ConvergenceWarning,
             )

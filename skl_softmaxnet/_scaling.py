@@ -25,34 +25,49 @@ _CHUNK_ROWS = 4096
 
 def _column_scale(variance, mean, xp, eps):
     """``sqrt(variance)``, with 1 for (numerically) constant columns, as
-    StandardScaler: dividing by a rounding error would blow those columns up."""
+    StandardScaler: dividing by a rounding error would blow those columns up.
+    ``variance`` and ``mean`` are of columns divided by their largest magnitude."""
     scale = xp.sqrt(xp.clip(variance, min=0.0))
     tiny = 10 * eps * xp.clip(xp.abs(mean), min=1.0)
-    return xp.where(scale <= tiny, xp.ones_like(scale), scale)
+    return xp.where(scale <= tiny, xp.zeros_like(scale), scale)
 
 
 def _numpy_stats(X, w):
-    """Weighted mean and variance of each column in float64, chunk by chunk."""
+    """Weighted mean and variance of each column of ``X / m`` in float64, chunk by
+    chunk, and ``m``, the columns' largest magnitudes (1 for all-zero columns):
+    statistics of X itself would overflow for values above ~1e154 (their squares)."""
     n = X.shape[0]
     w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
     total = w.sum()
     if sp.issparse(X):
-        mean = np.asarray(X.T @ w).ravel() / total
-        sq = np.asarray(X.multiply(X).T @ w).ravel() / total
-        return mean, sq - mean * mean
+        m = _nonzero(abs(X).max(axis=0).toarray().ravel().astype(np.float64))
+        Xm = X @ sp.diags(1.0 / m)
+        mean = np.asarray(Xm.T @ w).ravel() / total
+        sq = np.asarray(Xm.multiply(Xm).T @ w).ravel() / total
+        return mean, sq - mean * mean, m
+    m = np.zeros(X.shape[1])
+    for start in range(0, n, _CHUNK_ROWS):
+        chunk = np.abs(X[start : start + _CHUNK_ROWS]).max(axis=0)
+        np.maximum(m, chunk, out=m)
+    m = _nonzero(m)
     mean = np.zeros(X.shape[1])
     for start in range(0, n, _CHUNK_ROWS):
         stop = start + _CHUNK_ROWS
-        mean += w[start:stop] @ X[start:stop].astype(np.float64, copy=False)
+        mean += w[start:stop] @ (X[start:stop].astype(np.float64, copy=False) / m)
     mean /= total
     var = np.zeros(X.shape[1])
     for start in range(0, n, _CHUNK_ROWS):
         stop = start + _CHUNK_ROWS
         d = X[start:stop].astype(np.float64, copy=True)
+        d /= m
         d -= mean
         d *= d
         var += w[start:stop] @ d
-    return mean, var / total
+    return mean, var / total, m
+
+
+def _nonzero(m):
+    return np.where(m > 0, m, 1.0)
 
 
 class FeatureScaling:
@@ -77,29 +92,36 @@ class FeatureScaling:
         """
         if isinstance(X, np.ndarray) or sp.issparse(X):
             w = None if sample_weight is None else np.asarray(sample_weight)
-            mean, var = _numpy_stats(X, w)
+            mean, var, m = _numpy_stats(X, w)
             scale = _column_scale(var, mean, np, np.finfo(X.dtype).eps)
-            if sp.issparse(X):
-                mean = np.zeros_like(mean)
+            scale = np.where(scale > 0, scale * m, 1.0)
+            mean = np.zeros_like(mean) if sp.issparse(X) else mean * m
             return cls(mean.astype(X.dtype), scale.astype(X.dtype))
         xp, device = namespace_of(X)
+        m = xp.max(xp.abs(X), axis=0)
+        m = xp.where(m > 0, m, xp.ones_like(m))
+        Xm = X / m
         if sample_weight is None:
-            mean = xp.mean(X, axis=0)
-            var = xp.mean((X - mean) ** 2, axis=0)
+            mean = xp.mean(Xm, axis=0)
+            var = xp.mean((Xm - mean) ** 2, axis=0)
         else:
             w = xp.astype(sample_weight, X.dtype)
             w = w / xp.sum(w)
-            mean = w @ X
-            var = w @ ((X - mean) ** 2)
-        return cls(mean, _column_scale(var, mean, xp, xp.finfo(X.dtype).eps))
+            mean = w @ Xm
+            var = w @ ((Xm - mean) ** 2)
+        scale = _column_scale(var, mean, xp, xp.finfo(X.dtype).eps)
+        scale = xp.where(scale > 0, scale * m, xp.ones_like(scale))
+        return cls(mean * m, scale)
 
     def transform(self, X):
         """``(X - mean) / scale`` as a new array (sparse: ``X / scale``, CSR)."""
         if sp.issparse(X):
             inv = (1.0 / self.scale).astype(X.dtype)
             return (X @ sp.diags(inv, format="csr")).tocsr()
-        out = X - self.mean  # the one copy of X
-        out /= self.scale
+        # X / scale first: X - mean overflows where X and mean have opposite signs
+        # and magnitudes near the largest float, the standardised values do not
+        out = X / self.scale  # the one copy of X
+        out -= self.mean / self.scale
         return out
 
     def fold(self, params) -> None:

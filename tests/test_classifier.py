@@ -198,16 +198,24 @@ def test_fit_copies_X_only_to_standardize_it(standardize):
     assert peak < (1.4 if standardize else 0.2) * X.nbytes
 
 
-def test_batch_size_auto_and_too_large_are_clipped_to_n_samples(iris):
+def test_batch_size_too_large_is_clipped_to_n_samples(iris):
     X, y = iris
-    auto = _fit(X, y, max_iter=1, batch_size="auto", shuffle=False)
     big = _fit(X, y, max_iter=1, batch_size=1000, shuffle=False)
     full = _fit(X, y, max_iter=1, batch_size=150, shuffle=False)
     # one full batch each: identical single steps
-    for model in (auto, big):
-        np.testing.assert_array_equal(model.coefs_[0], full.coefs_[0])
+    np.testing.assert_array_equal(big.coefs_[0], full.coefs_[0])
+    assert big.batch_size_ == 150
     two = _fit(X, y, max_iter=1, batch_size=75, shuffle=False)
     assert not np.array_equal(two.coefs_[0], full.coefs_[0])
+
+
+def test_batch_size_auto_trains_as_the_size_it_resolves_to(iris):
+    X, y = iris
+    auto = _fit(X, y, max_iter=2, batch_size="auto")
+    # 150 rows: eight batches of ceil(150 / 8) = 19 rows
+    assert auto.batch_size_ == 19
+    fixed = _fit(X, y, max_iter=2, batch_size=19)
+    np.testing.assert_array_equal(auto.coefs_[0], fixed.coefs_[0])
 
 
 def test_convergence_warning_when_max_iter_reached(iris):

@@ -206,8 +206,8 @@ def test_divergence_is_a_value_error_as_in_mlpclassifier():
     rng = np.random.RandomState(0)
     X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
     y = np.array([0, 1] * 5)
-    with pytest.raises(ValueError) as ours:
-        SoftmaxNetClassifier(random_state=0).fit(X, y)
+    with pytest.raises(ValueError) as ours:  # both on X as given
+        SoftmaxNetClassifier(random_state=0, standardize=False).fit(X, y)
     assert isinstance(ours.value, TrainingDivergedError)
     assert isinstance(ours.value, FloatingPointError)
     assert "Scale the features" in str(ours.value)

@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -98,13 +100,32 @@ def test_features_of_any_scale_train_like_standardised_ones():
     assert base.score(X, y) > 0.95
 
 
-def test_standardize_trains_on_features_of_any_scale():
-    # the data test_bad_input.py uses for a hopeless divergence when not standardised
+@pytest.mark.parametrize("factor", [1e150, 1e300])
+def test_standardize_trains_on_features_of_any_scale(factor):
+    # the data test_bad_input.py uses for a hopeless divergence when not
+    # standardised; at 1e300 the columns' squares, sums and differences overflow
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(60, 4)) * 1e150
+    X = rng.normal(size=(60, 4))
     y = (X[:, 0] > 0).astype(int)
-    clf = _fit(X, y, max_iter=50)
-    assert clf.n_recoveries_ == 0 and clf.score(X, y) > 0.9
+    clf = _fit(X * factor, y, max_iter=50)
+    assert clf.n_recoveries_ == 0 and clf.score(X * factor, y) > 0.9
+    assert np.isfinite(clf.feature_scale_).all() and np.isfinite(clf.coefs_[0]).all()
+    base = _fit(X, y, max_iter=50)
+    np.testing.assert_allclose(clf.feature_scale_ / factor, base.feature_scale_)
+    np.testing.assert_array_equal(clf.predict(X * factor), base.predict(X))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_statistics_of_values_near_the_largest_float_are_finite(sparse):
+    big = np.finfo(np.float64).max
+    X = np.array([[0.9, -0.5], [-0.9, 0.5], [0.3, 0.0], [-0.3, 0.0]]) * big
+    X = sp.csr_matrix(X) if sparse else X
+    scaling = FeatureScaling.fit(X)
+    dense = X.toarray() if sparse else X
+    std = np.std(dense / big, axis=0)
+    np.testing.assert_allclose(scaling.scale / big, std, rtol=1e-12)
+    out = scaling.transform(X)
+    assert np.all(np.isfinite(out.toarray() if sparse else out))
 
 
 def test_warm_start_recomputes_the_statistics_and_partial_fit_keeps_its_first():
@@ -133,16 +154,48 @@ def test_standardize_false_keeps_no_statistics():
     assert clf.feature_mean_ is None and clf.feature_scale_ is None
 
 
-@pytest.mark.parametrize("n", [40, 150, 1000, 40000])
-def test_auto_alpha_and_max_iter_follow_their_formulas(n):
-    b = min(64, n)
+def _resolved(n, n_weighted=None, stream=False, **params):
+    clf = SoftmaxNetClassifier(early_stopping=False, **params)
+    clf._resolve_auto(n, n if n_weighted is None else n_weighted, stream=stream)
+    return clf
+
+
+@pytest.mark.parametrize("n", [15, 27, 40, 150, 1000, 40000])
+def test_auto_alpha_batch_and_max_iter_follow_their_formulas(n):
+    b = min(64, math.ceil(n / min(max(n // 16, 1), 8)))
     alpha = max(0.03, 3 * b / n)
     max_iter = min(max(math.ceil(20000 / math.ceil(n / b)), 200), 2000)
-    clf = SoftmaxNetClassifier(early_stopping=False)
-    clf._resolve_auto(n, stream=False)
-    assert clf.alpha_ == pytest.approx(alpha) and clf.max_iter_ == max_iter
-    clf._resolve_auto(n, stream=True)  # a stream: the large-n limit
-    assert clf.alpha_ == 0.03
+    clf = _resolved(n)
+    assert (clf.batch_size_, clf.max_iter_) == (b, max_iter)
+    assert clf.alpha_ == pytest.approx(alpha)
+    assert _resolved(n, stream=True).alpha_ == 0.03  # a stream: the large-n limit
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 5000), data=st.data())
+def test_auto_batch_size_properties(n, data):
+    n_weighted = data.draw(st.integers(1, n))
+    b = _resolved(n, n_weighted).batch_size_
+    assert 1 <= b <= min(64, n)
+    if n_weighted < 32:  # one full batch: weighting stays repetition on tiny data
+        assert b == min(n, 64)
+    elif n_weighted == n:  # batches of >= 16 rows, <= 8 per epoch until b is 64
+        assert b >= 16 and (math.ceil(n / b) <= 8 or b == 64)
+    if n_weighted >= 512:
+        assert b == 64
+
+
+def test_auto_batch_size_counts_only_weighted_rows():
+    # 16 rows plus 16 rows of zero weight train as the 16 rows alone (one full
+    # batch each), as scikit-learn's check_sample_weights_invariance asks
+    X, y = _data(n=32)
+    sw = np.r_[np.ones(16), np.zeros(16)]
+    weighted = SoftmaxNetClassifier((5,), random_state=0).fit(X, y, sample_weight=sw)
+    alone = SoftmaxNetClassifier((5,), random_state=0).fit(X[:16], y[:16])
+    assert weighted.batch_size_ == 32 and alone.batch_size_ == 16
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), alone.predict_proba(X), rtol=1e-7, atol=1e-9
+    )
 
 
 def test_early_stopping_auto_switches_on_at_5000_samples():
