@@ -72,7 +72,7 @@ _INT32_MAX = np.iinfo(np.int32).max
 
 # The 'auto' rules, chosen on the tuning panel of benchmarks/bench_defaults.py by
 # benchmarks/tune_defaults.py (issue 11). With n training rows, n+ of them with a
-# positive weight, and K classes:
+# positive weight:
 # batch_size = min(MAX, ceil(n / clip(floor(n+ / MIN_ROWS), 1, PER_EPOCH))): small
 # sets get about PER_EPOCH batches of at least MIN_ROWS rows per epoch (SGD noise
 # that a 3-batch epoch lacks), one full batch below 2 * MIN_ROWS weighted rows (so

@@ -23,33 +23,47 @@ __all__ = ["FeatureScaling"]
 _CHUNK_ROWS = 4096
 
 
+# columns whose largest magnitude exceeds this are divided by it before their
+# statistics are taken (their squares would overflow past ~1e154); the others are
+# taken as they are, so ordinary data pay nothing for it
+_HUGE = 1e100
+
+
 def _column_scale(variance, mean, xp, eps):
-    """``sqrt(variance)``, with 1 for (numerically) constant columns, as
-    StandardScaler: dividing by a rounding error would blow those columns up.
-    ``variance`` and ``mean`` are of columns divided by their largest magnitude."""
+    """``sqrt(variance)``, with 0 for (numerically) constant columns, which the
+    callers leave unscaled (a scale of 1), as StandardScaler: dividing by a rounding
+    error would blow those columns up. ``variance`` and ``mean`` are those of the
+    columns divided by ``m`` (see ``_numpy_stats``), so "constant" is relative to it."""
     scale = xp.sqrt(xp.clip(variance, min=0.0))
     tiny = 10 * eps * xp.clip(xp.abs(mean), min=1.0)
     return xp.where(scale <= tiny, xp.zeros_like(scale), scale)
 
 
+def _divisor(largest, xp=np):
+    """``m``: a column's largest magnitude where it is huge, else 1."""
+    return xp.where(largest > _HUGE, largest, xp.ones_like(largest))
+
+
 def _numpy_stats(X, w):
     """Weighted mean and variance of each column of ``X / m`` in float64, chunk by
-    chunk, and ``m``, the columns' largest magnitudes (1 for all-zero columns):
-    statistics of X itself would overflow for values above ~1e154 (their squares)."""
+    chunk, and ``m`` (``_divisor``)."""
     n = X.shape[0]
     w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
     total = w.sum()
     if sp.issparse(X):
-        m = _nonzero(abs(X).max(axis=0).toarray().ravel().astype(np.float64))
-        Xm = X @ sp.diags(1.0 / m)
+        largest = np.maximum(X.max(axis=0).toarray(), -X.min(axis=0).toarray())
+        m = _divisor(largest.ravel().astype(np.float64))
+        Xm = X.multiply(1.0 / m).tocsr()  # the one copy, squared in place below
         mean = np.asarray(Xm.T @ w).ravel() / total
-        sq = np.asarray(Xm.multiply(Xm).T @ w).ravel() / total
+        Xm.data **= 2
+        sq = np.asarray(Xm.T @ w).ravel() / total
         return mean, sq - mean * mean, m
-    m = np.zeros(X.shape[1])
+    largest = np.zeros(X.shape[1])
     for start in range(0, n, _CHUNK_ROWS):
-        chunk = np.abs(X[start : start + _CHUNK_ROWS]).max(axis=0)
-        np.maximum(m, chunk, out=m)
-    m = _nonzero(m)
+        chunk = X[start : start + _CHUNK_ROWS]
+        np.maximum(largest, chunk.max(axis=0), out=largest)
+        np.maximum(largest, -chunk.min(axis=0), out=largest)
+    m = _divisor(largest)
     mean = np.zeros(X.shape[1])
     for start in range(0, n, _CHUNK_ROWS):
         stop = start + _CHUNK_ROWS
@@ -64,10 +78,6 @@ def _numpy_stats(X, w):
         d *= d
         var += w[start:stop] @ d
     return mean, var / total, m
-
-
-def _nonzero(m):
-    return np.where(m > 0, m, 1.0)
 
 
 class FeatureScaling:
@@ -98,9 +108,10 @@ class FeatureScaling:
             mean = np.zeros_like(mean) if sp.issparse(X) else mean * m
             return cls(mean.astype(X.dtype), scale.astype(X.dtype))
         xp, device = namespace_of(X)
-        m = xp.max(xp.abs(X), axis=0)
-        m = xp.where(m > 0, m, xp.ones_like(m))
-        Xm = X / m
+        largest = xp.maximum(xp.max(X, axis=0), -xp.min(X, axis=0))
+        m = _divisor(largest, xp)
+        # one host read; ordinary data skip the division (a copy of X on the device)
+        Xm = X / m if bool(xp.any(m != 1)) else X
         if sample_weight is None:
             mean = xp.mean(Xm, axis=0)
             var = xp.mean((Xm - mean) ** 2, axis=0)
