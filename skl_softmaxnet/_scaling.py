@@ -53,7 +53,9 @@ def _numpy_stats(X, w):
     if sp.issparse(X):
         largest = np.maximum(X.max(axis=0).toarray(), -X.min(axis=0).toarray())
         m = _divisor(largest.ravel().astype(np.float64))
-        Xm = X.multiply(1.0 / m).tocsr()  # the one copy, squared in place below
+        Xm = X.tocsr(copy=True)  # the one copy, squared in place below
+        if np.any(m != 1):
+            Xm.data /= m[Xm.indices]
         mean = np.asarray(Xm.T @ w).ravel() / total
         Xm.data **= 2
         sq = np.asarray(Xm.T @ w).ravel() / total
