@@ -143,6 +143,13 @@ def _astype(a, dtype):
     return namespace_of(a)[0].astype(a, dtype)
 
 
+def _move(a, xp, device):
+    """``a`` moved to ``(xp, device)`` as ``_namespace`` gives them (None: NumPy)."""
+    if xp is None:
+        return move_to(a, xp=np, device="cpu")
+    return move_to(a, xp=xp, device=device)
+
+
 def _take_rows(X, rows: np.ndarray):
     """Rows of X (NumPy, SciPy sparse or any namespace) at host indices ``rows``."""
     if isinstance(X, np.ndarray) or sp.issparse(X):
@@ -592,7 +599,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """Per-sample weights (sample weight times class weight) on the host, or None.
 
         They are computed in NumPy, whatever X's namespace (they are a vector), in
-        X's precision; ``_to_device`` moves them once.
+        X's precision; ``_training_arrays`` moves them to X's device once.
         """
         dtype = _host_dtype(X)
         if sample_weight is not None:
@@ -701,7 +708,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._velocities = None
         self._schedule_state = None
         self._plateau_state = None
-        self._spike_streak = (0, 0, math.inf, math.inf, math.inf)
+        self._spike_streak = None  # SpikeGuard.state after each partial_fit call
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
         self.feature_mean_ = self.feature_scale_ = None
         self._store_history()
@@ -712,15 +719,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         xp, device = _namespace(X)
         if _namespace(self.coefs_[0]) == (xp, device):
             return
-        target_xp = np if xp is None else xp
-        target_device = "cpu" if xp is None else device
 
         def move(arrays):
-            return (
-                None
-                if arrays is None
-                else [move_to(a, xp=target_xp, device=target_device) for a in arrays]
-            )
+            return None if arrays is None else [_move(a, xp, device) for a in arrays]
 
         self.coefs_ = move(self.coefs_)
         self.intercepts_ = move(self.intercepts_)
@@ -894,11 +895,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     "X_val is a SciPy sparse matrix but X is a dense "
                     f"{xp.__name__} array: pass X_val in X's namespace."
                 )
-            X_val = move_to(
-                X_val,
-                xp=np if xp is None else xp,
-                device="cpu" if xp is None else device,
-            )
+            X_val = _move(X_val, xp, device)
         X_val = _astype(X_val, X.dtype) if X_val.dtype != X.dtype else X_val
         y_val = np.asarray(to_numpy(y_val))
         if y_val.ndim != 1 or y_val.shape[0] != X_val.shape[0]:
@@ -1030,15 +1027,11 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         in the standardised parametrisation and are folded back at the end).
         Returns what ``_report`` needs to warn or raise once the state is settled.
         """
-        data = (X, y_idx, sw, rows)
         scaling = self._scaling()
         X_train, y_train, sw_train = self._training_arrays(X, y_idx, sw, scaling)
         if val is not None:
             val = self._training_arrays(*val, scaling)
         params = self._params
-        if scaling is not None:
-            scaling.unfold(params)
-            self._unfolded = scaling
         optimizer = SGD(self.momentum, self.nesterovs_momentum, self._velocities)
         schedule = LearningRateSchedule(
             self.learning_rate,
@@ -1049,30 +1042,34 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             state=self._schedule_state,
         )
         monitor = self._monitor(fitting, val is not None)
-        validate = None if val is None else self._make_validator(*val)
-        if validate is not None:  # fails here, not mid-training, if the scorer does
-            monitor.start(validate(params)[1], params)
         guard = SpikeGuard(n_classes=self.classes_.shape[0])
-        if not fitting:  # spikes in a row count across calls
-            guard.streak, guard.consecutive, guard.last_spike, _, obj = (
-                self._spike_streak
-            )
-            guard.start_objective = obj
+        # partial_fit: spikes in a row, and the reference losses, count across calls
         start = 0 if fitting else self.n_iter_
-        guard.best.save(params, start, math.inf if fitting else self._spike_streak[3])
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
-        # training_threads: one BLAS pool for the whole loop (two pools contend)
-        with interrupt_guard() as stop_requested, training_threads():
-            result = fit_epochs(
-                params, optimizer, schedule, X_train, y_train, sw_train, rows=rows,
-                n_epochs=self.max_iter_ if fitting else 1,
-                batch_size=self.batch_size_, alpha=self.alpha_, rng=rng,
-                guard=guard, monitor=monitor, history=self.history_,
-                epoch_offset=0 if fitting else self.n_iter_, t=self.t_,
-                validate=validate, on_epoch_end=on_epoch_end,
-                stop_requested=stop_requested, log=print if self.verbose else None,
-            )  # fmt: skip
-        finish_callbacks()
+        with self._standardised(params, scaling):
+            validate = None if val is None else self._make_validator(*val)
+            if validate is not None:  # fails here, not mid-training, if it does
+                monitor.start(validate(params)[1], params)
+            guard.resume(None if fitting else self._spike_streak, params, start)
+            # training_threads: one BLAS pool for the whole loop (two pools contend)
+            with interrupt_guard() as stop_requested, training_threads():
+                result = fit_epochs(
+                    params, optimizer, schedule, X_train, y_train, sw_train,
+                    rows=rows, n_epochs=self.max_iter_ if fitting else 1,
+                    batch_size=self.batch_size_, alpha=self.alpha_, rng=rng,
+                    guard=guard, monitor=monitor, history=self.history_,
+                    epoch_offset=start, t=self.t_, validate=validate,
+                    on_epoch_end=on_epoch_end, stop_requested=stop_requested,
+                    log=print if self.verbose else None,
+                )  # fmt: skip
+            finish_callbacks()
+            self._store_run(result, optimizer, schedule, guard, monitor, fitting)
+            if fitting:
+                self._end_fit(monitor, val is not None)
+        return result, guard, fitting, (X, y_idx, sw, rows)
+
+    def _store_run(self, result, optimizer, schedule, guard, monitor, fitting) -> None:
+        """What the next ``partial_fit`` call (or warm fit) continues from."""
         self._velocities = optimizer.velocities
         self._schedule_state = schedule.state
         self.n_iter_ = result.n_epochs + (0 if fitting else self.n_iter_)
@@ -1080,14 +1077,23 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.n_recoveries_ += guard.n_spikes
         self._spike_streak = guard.state
         self._store_history()
-        if fitting:
-            self._end_fit(monitor, val is not None)
-        else:
+        if not fitting:
             self._plateau_state = monitor.best_loss, monitor.no_improvement_count
-        if scaling is not None:
+
+    @contextlib.contextmanager
+    def _standardised(self, params, scaling):
+        """Inside the block the first layer acts on the standardised input (where
+        the loop trains it); outside, on X as given (where ``coefs_`` always are)."""
+        if scaling is None:
+            yield
+            return
+        scaling.unfold(params)
+        self._unfolded = scaling  # a callback's snapshot folds a copy (mid-fit)
+        try:
+            yield
+        finally:
             scaling.fold(params)
             self._unfolded = None
-        return result, guard, fitting, data
 
     def _scaling(self) -> FeatureScaling | None:
         if self.feature_mean_ is None:

@@ -409,7 +409,7 @@ class SpikeGuard:
 
     @property
     def state(self) -> tuple:
-        """What ``partial_fit`` carries to its next call."""
+        """What ``partial_fit`` carries to its next call (``resume`` reads it)."""
         return (
             self.streak,
             self.consecutive,
@@ -417,6 +417,15 @@ class SpikeGuard:
             self.best.loss,
             self.start_objective,
         )
+
+    def resume(self, state: tuple | None, params, epoch: int) -> None:
+        """Start from ``params`` at ``epoch``, with the run a previous call left
+        (its ``state``), or afresh (``None``: no reference loss yet)."""
+        best_loss = math.inf
+        if state is not None:
+            (self.streak, self.consecutive, self.last_spike, best_loss) = state[:4]
+            self.start_objective = state[4]
+        self.best.save(params, epoch, best_loss)
 
 
 @dataclass
@@ -488,7 +497,7 @@ def fit_epochs(
     data = _EpochData.of(params, X, y, sample_weight, rows, batch_size)
     if guard is None:
         guard = SpikeGuard(n_classes=params[-1][0].shape[1])
-        guard.best.save(params, epoch_offset, math.inf)
+        guard.resume(None, params, epoch_offset)
     start = Snapshot()
     result = EpochResult(t=t)
     for epoch in range(epoch_offset + 1, epoch_offset + n_epochs + 1):
