@@ -602,6 +602,10 @@ CANDIDATES += [
     C("Q.ck2.std", "Q", F_PARAMS, **BN8, alpha_ck=2.0, standardize=True),
     C("Q.ck2.centre3", "Q", F_PARAMS, **BN8, alpha_ck=2.0, standardize=("centre", 3)),
 ]
+# Round 5: stage I's common-scale rules run on the held-out sets, raw features
+# (--holdout G.bn8.std,G.bn8.cs5,G.bn8.cs10 --unscaled): cs10 loses vowel 0.955 ->
+# 0.922 (column stds 9.4x apart), cs5 is neutral there but misses raw ionosphere by
+# more (-0.018) than the defaults; neither adopted (recommended.md, round 5).
 
 CANDIDATES += [
     # With internal standardisation (for the raw-feature panel, --unscaled)

@@ -12,8 +12,9 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.estimator_checks import check_class_weight_classifiers
 
@@ -123,6 +124,35 @@ def test_raw_digits_train_well_or_warn_with_the_cause_and_the_fix():
         assert caught, "a chance-level model came back without a warning"
         msg = " ".join(str(w.message) for w in caught)
         assert "scale" in msg and "learning_rate_init" in msg
+
+
+def test_a_fit_within_ten_percent_of_the_prior_log_loss_warns_and_names_alpha():
+    # A stronger and stronger penalty pulls the fit to the class prior: the verdict
+    # follows the training log-loss (sklearn's log_loss on predict_proba, the
+    # oracle) against the prior's, silent below 90% of it, "barely better" from
+    # 90% and "no better" at it; the ratios here are kept off the 90% boundary.
+    X, y = make_classification(300, 10, n_informative=4, flip_y=0.2, random_state=0)
+    prior = np.bincount(y) / len(y)
+    entropy = -np.sum(prior * np.log(prior))
+    verdicts = []
+    for alpha in (1.0, 3.0, 15.0, 17.0, 30.0):
+        clf = SoftmaxNetClassifier(random_state=0, alpha=alpha, batch_size=64)
+        caught = [str(w.message) for w in _quiet_fit(clf, X, y)]
+        ratio = log_loss(y, clf.predict_proba(X)) / entropy
+        assert abs(ratio - 0.9) > 0.02 and abs(ratio - 0.99) > 0.005
+        if ratio < 0.9:
+            assert not caught, caught
+            verdicts.append("silent")
+            continue
+        (msg,) = caught
+        assert f"lower alpha (now {alpha:.4g})" in msg
+        verdict = "no better" if ratio >= 0.99 else "barely better"
+        assert f"Training ended {verdict} than predicting the class prior" in msg
+        if verdict == "barely better":  # a slow fit the plateau rule stopped
+            assert clf.n_iter_ < clf.max_iter_
+            assert "smaller batches (batch_size, now 64)" in msg
+        verdicts.append(verdict)
+    assert set(verdicts) == {"silent", "barely better", "no better"}
 
 
 def test_raw_breast_cancer_trains_well_or_warns():
