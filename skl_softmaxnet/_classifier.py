@@ -206,8 +206,8 @@ _STEP_ADVICE = (
 
 # a training log-loss above this fraction of the class prior's is a warning: a hidden
 # layer of 100 units fits most training sets far below it (the noisiest panel and
-# held-out sets end at 0.68-0.76 of it; a penalty too strong for the data, e.g.
-# alpha='auto' with batch_size=64 on 258 rows, stalls at 0.92-1.01 of it)
+# held-out sets end at 0.68-0.76 of it; bupa's 258 rows with batch_size=64 and
+# alpha='auto', stopped by the plateau rule after a slow start, at 0.92-1.01 of it)
 _BARELY = 0.9
 
 
@@ -1295,9 +1295,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             f"weight = {total:.4g})"
         )
         if plateau and not dead:
-            # a slow start that the plateau rule took for the end
+            # a slow start that the stopping rule took for the end
             causes.append(
-                f"too few steps before the plateau rule stopped it: smaller batches "
+                f"too few steps before the stopping rule (tol, n_iter_no_change) "
+                f"ended it: smaller batches "
                 f"(batch_size, now {self.batch_size_}) or a larger n_iter_no_change "
                 f"(now {self.n_iter_no_change})"
             )
