@@ -475,6 +475,28 @@ def test_loss_spike_recovery_on_the_namespace_matches_numpy(xp_device):
         _assert_close(a, b, 1e-8)
 
 
+def test_a_fit_at_or_near_the_class_prior_warns_as_on_numpy(xp_device):
+    # the check evaluates the final weights on the host: the namespace's fit says
+    # what the NumPy fit says, figures included
+    xp, device = xp_device
+    X, y, w = _fit_data()
+    verdicts = set()
+    for alpha in (5.0, 8.0):  # barely better, no better
+        said = []
+        for namespace, device_ in ((np, None), (xp, device)):
+            clf = SoftmaxNetClassifier(random_state=0, alpha=alpha, max_iter=15)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with sklearn.config_context(array_api_dispatch=True):
+                    clf.fit(*_to(namespace, device_, X, y, w)[:2], sample_weight=w)
+            said.append(
+                [str(c.message) for c in caught if "class prior" in str(c.message)]
+            )
+        assert said[0] == said[1] and len(said[0]) == 1
+        verdicts.add(said[0][0].split(" than ")[0])
+    assert verdicts == {"Training ended barely better", "Training ended no better"}
+
+
 def test_sparse_tensors_are_refused_with_a_clear_error():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed")
     X, y, _ = _fit_data()
