@@ -1232,7 +1232,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         returned silently.
 
         The last epoch's loss (free) is a running mean along the epoch; only when it
-        is within ``_BARELY`` of the prior's log-loss are the final weights
+        is above ``_BARELY`` times the prior's log-loss are the final weights
         evaluated, on up to 1000 training rows. A failure is certain when a hidden
         layer is dead; otherwise it is called after 10 epochs, before which a slow
         start looks the same.
