@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -52,6 +53,7 @@ from ._optim import LR_SCHEDULES, SGD, LearningRateSchedule
 from ._scaling import FeatureScaling
 from ._threads import training_threads
 from ._training import (
+    EpochResult,
     SpikeGuard,
     StoppingMonitor,
     copy_array,
@@ -150,6 +152,15 @@ def _move(a, xp, device):
     return move_to(a, xp=xp, device=device)
 
 
+def _all_rows_equal(X) -> bool:
+    """Every row of the (host) matrix X is the same."""
+    if X.shape[0] < 2:
+        return False
+    if sp.issparse(X):
+        return (X.max(axis=0) - X.min(axis=0)).count_nonzero() == 0
+    return not np.any(X != X[:1])
+
+
 def _take_rows(X, rows: np.ndarray):
     """Rows of X (NumPy, SciPy sparse or any namespace) at host indices ``rows``."""
     if isinstance(X, np.ndarray) or sp.issparse(X):
@@ -203,12 +214,40 @@ _STEP_ADVICE = (
     "The features are standardised already (standardize=True): lower "
     "learning_rate_init (currently {lr0}) or use larger batches (batch_size)."
 )
+_SPARSE_ADVICE = (
+    "Sparse features are scaled but not centred (centring would densify them), so "
+    "a column whose values sit far from zero next to a small spread still feeds "
+    "the network large inputs: subtract its offset (or pass X dense), or lower "
+    "learning_rate_init (currently {lr0})."
+)
+# the decay the penalty alone applies per step: above 1 it overshoots zero every
+# step, whatever the data (S, the batch's weight, shrinks with the sample weights)
+_DECAY_ADVICE = (
+    " The penalty alone shrinks the weights by learning_rate_init x alpha / (batch "
+    "weight) = {decay:.3g} per step (above 1 it overshoots): with sample weights "
+    "this small (mean {mean_w:.3g}) the penalty alpha / (2 S) swamps the data term; "
+    "rescale the sample weights (e.g. to mean 1) or lower alpha (now {alpha:.4g})."
+)
+# partial_fit: calls smaller than this are judged by finiteness alone (SpikeGuard)
+_MIN_STREAM_ROWS = 32
 
 # a training log-loss above this fraction of the class prior's is a warning: a hidden
 # layer of 100 units fits most training sets far below it (the noisiest panel and
 # held-out sets end at 0.68-0.76 of it; bupa's 258 rows with batch_size=64 and
 # alpha='auto', stopped by the plateau rule after a slow start, at 0.92-1.01 of it)
 _BARELY = 0.9
+
+
+@dataclass
+class _Outcome:
+    """How a ``fit`` or ``partial_fit`` call ended: what ``_report`` judges."""
+
+    result: EpochResult
+    guard: SpikeGuard
+    fitting: bool
+    data: tuple  # (X, y_idx, sw, rows) as trained on; y_idx and sw on the host
+    held: tuple | None  # (validation loss of the weights returned, y_val, sw_val)
+    restored: bool  # the weights returned are an earlier epoch's than the last
 
 
 class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
@@ -275,7 +314,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     verbose : int, default=0
         ``>= 1`` prints one table row per epoch.
     warm_start : bool, default=False
-        Continue from the fitted weights (and momentum) on the next ``fit``.
+        Continue from the fitted weights (and momentum) on the next ``fit``. The
+        classes, the features and ``hidden_layer_sizes`` must be those of the
+        fitted network.
     momentum : float, default=0.9
         Momentum in [0, 1]; 0 is plain SGD.
     nesterovs_momentum : bool, default=True
@@ -296,9 +337,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     scoring : str, callable or None, default="loss"
         Validation score: ``"loss"`` is the negative validation log-loss; any
         scikit-learn scorer name or callable ``scorer(estimator, X, y)`` is accepted.
-        Higher is better.
+        Higher is better; a NaN score is an error.
     restore_best_weights : bool, default=True
-        When validation data exist, end with the best-scoring epoch's weights.
+        When validation data exist, end with the best-scoring epoch's weights (a
+        trained epoch's; on a warm start the starting weights compete too).
     warmup_iters : int, default=0
         Warm-up epochs of the ``"cosine"`` schedule.
     on_divergence : {"raise", "warn"}, default="raise"
@@ -365,6 +407,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     validation_loss_curve_ : list of float or None
         Validation log-loss per epoch (when there is validation data).
     best_validation_score_ : float or None
+        The validation score of the weights held, when one describes them: None
+        without validation data, and after ``partial_fit`` (the weights moved on).
     best_epoch_ : int
         1-based epoch whose weights the model holds at the end of ``fit`` when they
         were restored, else the best epoch seen.
@@ -831,6 +875,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if not warm:
                 self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
             else:
+                self._check_architecture("warm_start=True")
                 self._velocities = None  # a fresh optimizer, as MLPClassifier
                 self._move_state(X)
                 self._cast_weights(X.dtype)
@@ -844,7 +889,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             self._fit_scaling(X, sw, rows, fresh=not warm)
             outcome = self._run(
                 X, y_idx, sw, rows=rows, val=val, rng=rng if self.shuffle else None,
-                fitting=True, fit_args=(X, y),
+                fitting=True, fit_args=(X, y), warm=warm,
             )  # fmt: skip
         self._report(outcome)
         return self
@@ -864,6 +909,17 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"({classes[0]!r}) in y."
             )
         return classes
+
+    def _check_architecture(self, how: str) -> None:
+        """``hidden_layer_sizes`` still describes the network a warm fit continues."""
+        fitted = tuple(W.shape[1] for W, _ in self._params[:-1])
+        if tuple(self._hidden_sizes()) != fitted:
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}, but the fitted "
+                f"network's hidden layers are {fitted}: {how} continues training "
+                "the fitted network. Use warm_start=False (or clone the estimator) "
+                "to train a new one."
+            )
 
     def _validation_part(
         self, X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
@@ -982,6 +1038,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 rng = check_random_state(self.random_state)
                 self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
             else:
+                self._check_architecture("partial_fit")
                 self._move_state(X)
                 if self.coefs_[0].dtype != X.dtype:
                     X = _astype(X, self.coefs_[0].dtype)
@@ -1025,16 +1082,19 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )
         return np.unique(classes)
 
-    def _run(self, X, y_idx, sw, *, rows, val, rng, fitting, fit_args):
+    def _run(self, X, y_idx, sw, *, rows, val, rng, fitting, fit_args, warm=False):
         """Compose optimizer, schedule, monitor and guard; train; store the results.
 
         ``X``, ``y_idx`` and ``sw`` come validated (``y_idx`` and ``sw`` on the host);
         here they move to X's device once and X is standardised (the weights train
         in the standardised parametrisation and are folded back at the end).
-        Returns what ``_report`` needs to warn or raise once the state is settled.
+        ``warm``: a fit continuing from fitted weights, which stay a candidate for
+        the best epoch (epoch 0). Returns what ``_report`` needs to warn or raise
+        once the state is settled.
         """
         scaling = self._scaling()
         X_train, y_train, sw_train = self._training_arrays(X, y_idx, sw, scaling)
+        val_host = val
         if val is not None:
             val = self._training_arrays(*val, scaling)
         params = self._params
@@ -1048,14 +1108,20 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             state=self._schedule_state,
         )
         monitor = self._monitor(fitting, val is not None)
-        guard = SpikeGuard(n_classes=self.classes_.shape[0])
+        guard = SpikeGuard(
+            n_classes=self.classes_.shape[0],
+            min_rows=0 if fitting else _MIN_STREAM_ROWS,
+        )
         # partial_fit: spikes in a row, and the reference losses, count across calls
         start = 0 if fitting else self.n_iter_
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
         with self._standardised(params, scaling):
-            validate = None if val is None else self._make_validator(*val)
-            if validate is not None:  # fails here, not mid-training, if it does
-                monitor.start(validate(params)[1], params)
+            validate = val_loss = None
+            if val is not None:
+                validate, val_loss = self._make_validator(*val)
+                score = validate(params)[1]  # fails here, not mid-training, if it does
+                if warm:
+                    monitor.start(score, params)
             guard.resume(None if fitting else self._spike_streak, params, start)
             # training_threads: one BLAS pool for the whole loop (two pools contend)
             with interrupt_guard() as stop_requested, training_threads():
@@ -1072,7 +1138,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             self._store_run(result, optimizer, schedule, guard, monitor, fitting)
             if fitting:
                 self._end_fit(monitor, val is not None)
-        return result, guard, fitting, (X, y_idx, sw, rows)
+            held = None
+            if val_loss is not None:  # what the weights returned do on unseen data
+                held = (val_loss(params), val_host[1], val_host[2])
+        restored = monitor.best_params is not None and (
+            monitor.best_epoch != result.n_epochs
+        )
+        return _Outcome(result, guard, fitting, (X, y_idx, sw, rows), held, restored)
 
     def _store_run(self, result, optimizer, schedule, guard, monitor, fitting) -> None:
         """What the next ``partial_fit`` call (or warm fit) continues from."""
@@ -1085,6 +1157,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._store_history()
         if not fitting:
             self._plateau_state = monitor.best_loss, monitor.no_improvement_count
+            self.best_validation_score_ = None  # it scored other weights
 
     @contextlib.contextmanager
     def _standardised(self, params, scaling):
@@ -1162,8 +1235,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _end_fit(self, monitor: StoppingMonitor, has_val: bool) -> None:
         """Restore the best validation epoch, and say what the weights are."""
         self.best_epoch_ = max(monitor.best_epoch, 0)
-        # a warm fit without validation data: no score describes the weights held
-        self.best_validation_score_ = float(monitor.best_score) if has_val else None
+        # no score describes the weights held: a warm fit without validation data,
+        # or a fresh fit that ended before its first epoch was scored
+        scored = has_val and monitor.best_epoch >= 0
+        self.best_validation_score_ = float(monitor.best_score) if scored else None
         if monitor.best_params is not None:  # kept only to be restored
             copy_params(monitor.best_params, self._params)
             if self.verbose:
@@ -1172,13 +1247,27 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"validation score {self.best_validation_score_:.6g})."
                 )
 
-    def _spike_advice(self) -> str:
-        advice = _STEP_ADVICE if self.standardize else _SCALE_ADVICE
-        return advice.format(lr0=self.learning_rate_init)
+    def _spike_advice(self, data) -> str:
+        """What to do about loss spikes, for the ``(X, y_idx, sw, rows)`` trained on."""
+        X, _, sw, rows = data
+        if not self.standardize:
+            advice = _SCALE_ADVICE
+        else:
+            advice = _SPARSE_ADVICE if sp.issparse(X) else _STEP_ADVICE
+        advice = advice.format(lr0=self.learning_rate_init)
+        mean_w = 1.0 if sw is None else float(np.mean(sw if rows is None else sw[rows]))
+        if mean_w <= 0:
+            return advice
+        decay = self.learning_rate_init * self.alpha_ / (self.batch_size_ * mean_w)
+        if decay > 1:
+            advice += _DECAY_ADVICE.format(
+                decay=decay, mean_w=mean_w, alpha=self.alpha_
+            )
+        return advice
 
-    def _report(self, outcome) -> None:
+    def _report(self, outcome: _Outcome) -> None:
         """Warn or raise about how training ended; the state is final by now."""
-        result, guard, fitting, data = outcome
+        result, guard, fitting = outcome.result, outcome.guard, outcome.fitting
         if result.interrupted:
             restored = fitting and self.restore_best_weights
             held = (
@@ -1189,7 +1278,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             warn(
                 f"Training interrupted (KeyboardInterrupt); n_iter_={self.n_iter_} "
                 "(an epoch cut short by Ctrl-C counts, with the mean loss of the "
-                f"batches that ran). The model holds {held} and is usable.",
+                f"batches that ran). The model holds {held}; it can predict, and "
+                "warm_start=True or partial_fit continue from it.",
                 UserWarning,
             )
         elif result.diverged:
@@ -1198,7 +1288,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 n=guard.n_spikes,
                 best=guard.best.epoch,
                 loss=guard.best.loss,
-                advice=self._spike_advice(),
+                advice=self._spike_advice(outcome.data),
             )
             if self.on_divergence == "raise":
                 raise TrainingDivergedError(msg)
@@ -1211,7 +1301,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     fold=1.0 / factor,
                     rate=self.learning_rate_init * factor,
                     lr0=self.learning_rate_init,
-                    advice=self._spike_advice(),
+                    advice=self._spike_advice(outcome.data),
                 ),
                 ConvergenceWarning,
             )
@@ -1225,49 +1315,74 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-        self._warn_if_chance_level(result, *data)
+        self._warn_if_chance_level(outcome)
+        if outcome.held is not None:
+            self._warn_if_no_better_on_validation(outcome)
 
-    def _warn_if_chance_level(self, result, X, y_idx, sw, rows) -> None:
+    def _class_prior(self, y_idx, sw, rows) -> np.ndarray:
+        """The training rows' class frequencies (weighted), one per class."""
+        if rows is not None:
+            y_idx, sw = y_idx[rows], None if sw is None else sw[rows]
+        counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
+        return counts / counts.sum()
+
+    def _warn_if_chance_level(self, outcome: _Outcome) -> None:
         """A model no better, or barely better, than the class prior is never
         returned silently.
 
         The last epoch's loss (free) is a running mean along the epoch; only when it
-        is above ``_BARELY`` times the prior's log-loss are the final weights
-        evaluated, on up to 1000 training rows. A failure is certain when a hidden
-        layer is dead; otherwise it is called after 10 epochs, before which a slow
-        start looks the same.
+        is above ``_BARELY`` times the prior's log-loss, or when the weights returned
+        are an earlier epoch's, are those weights evaluated, on up to 1000 training
+        rows. A failure is certain when a hidden layer is dead or the fit is over
+        (the stopping rule, Ctrl-C, an earlier epoch restored); otherwise it is
+        called after 10 epochs, before which a slow start looks the same (a
+        ``max_iter`` below 10 warns on its own).
         """
-        if rows is not None:
-            y_idx, sw = y_idx[rows], None if sw is None else sw[rows]
-        counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
-        prior = counts[counts > 0] / counts.sum()
+        result = outcome.result
+        X, y_idx, sw, rows = outcome.data
+        prior = self._class_prior(y_idx, sw, rows)
+        prior = prior[prior > 0]
         if prior.shape[0] < 2:  # one class holds all the weight: nothing to beat
             return
         entropy = float(-np.sum(prior * np.log(prior)))
-        if not result.data_loss >= _BARELY * entropy:  # NaN: no epoch to judge
-            return
+        if not (outcome.restored or result.data_loss >= _BARELY * entropy):
+            return  # (a NaN loss: no epoch to judge)
+        if rows is not None:
+            y_idx, sw = y_idx[rows], None if sw is None else sw[rows]
         n = min(y_idx.shape[0], 1000)
         # a rare check on a few rows: on the host, whatever X's namespace
         X = to_numpy(_take_rows(X, np.arange(n) if rows is None else rows[:n]))
         sw_n = None if sw is None else sw[:n]
+        total_n = n if sw_n is None else float(sw_n.sum())
+        if total_n <= 0:
+            return
         params = [(to_numpy(W), to_numpy(b)) for W, b in self._params]
         acts = forward(params, X)
-        total_n = n if sw_n is None else float(sw_n.sum())
         log_proba = log_softmax(acts[-1])
         loss = weighted_cross_entropy(log_proba, y_idx[:n], sw_n) / total_n
         dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
-        if loss < _BARELY * entropy or not (dead or len(self.history_) >= 10):
+        over = result.converged or result.interrupted or outcome.restored
+        if loss < _BARELY * entropy or not (dead or over or len(self.history_) >= 10):
             return
-        total = float(y_idx.shape[0] if sw is None else sw.sum())
-        warn(
-            self._chance_message(
-                loss, entropy, dead, float(abs(X).max()), total, result.converged
-            ),
-            ConvergenceWarning,
-        )
+        first = len(self.history_) - result.n_epochs if outcome.fitting else 0
+        kept = [r["train_loss"] for r in self.history_[first:] if "event" not in r]
+        facts = {
+            "dead": dead,
+            "scale": float(abs(X).max()),
+            "total": float(y_idx.shape[0] if sw is None else sw.sum()),
+            "outcome": outcome,
+            "same_rows": _all_rows_equal(X),
+            # the loss curve of this run: flat *above* the prior's means the weights
+            # hardly moved (any real step learns the prior, the output biases, first)
+            "small_step": (kept[0] - kept[-1], len(kept))
+            if len(kept) > 1 and abs(kept[0] - kept[-1]) < 0.01 and loss > entropy
+            else None,
+        }
+        warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
 
-    def _chance_message(self, loss, entropy, dead, scale, total, plateau) -> str:
+    def _chance_message(self, loss, entropy, facts) -> str:
         """Why a fit is at or near the class prior, and what to try."""
+        dead, outcome = facts["dead"], facts["outcome"]
         if dead:
             why = f"every unit of hidden layer(s) {dead} is inactive (dead ReLUs)"
         elif loss >= 0.99 * entropy:
@@ -1279,22 +1394,63 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 "fit far more"
             )
         verdict = "no better" if loss >= 0.99 * entropy else "barely better"
+        which = (
+            f" (the weights of epoch {self.best_epoch_}, restored as the best on the "
+            "validation data)"
+            if outcome.restored
+            else ""
+        )
+        return (
+            f"Training ended {verdict} than predicting the class prior: training "
+            f"log-loss {loss:.4g}{which}, the prior's {entropy:.4g}; {why}. Likely "
+            f"causes and fixes: {'; '.join(self._chance_causes(facts))}."
+        )
+
+    def _chance_causes(self, facts) -> list[str]:
+        result = facts["outcome"].result
+        if facts["same_rows"]:  # then nothing else matters
+            return [
+                "every training row checked (up to 1000) has the same features, so "
+                "no model beats the prior on them: check the input"
+            ]
+        if result.interrupted:
+            return [
+                f"training was interrupted (Ctrl-C) after {result.n_epochs} epoch(s), "
+                "before it learned: continue it with warm_start=True or partial_fit"
+            ]
         causes = []
+        if facts["outcome"].restored:
+            causes.append(
+                f"the validation score (scoring={self.scoring!r}) chose epoch "
+                f"{self.best_epoch_} of {result.n_epochs}: a score other than the "
+                "loss may not tell the epochs apart on a small validation part "
+                "(scoring='loss', a larger validation_fraction, or "
+                "restore_best_weights=False for the last epoch's weights)"
+            )
         if self.feature_mean_ is None:  # standardised inside: not the scale of X
             causes.append(
-                f"unscaled features (the largest feature value here is {scale:.3g}):"
-                " scale them with standardize=True (the default) or a StandardScaler"
+                f"unscaled features (the largest feature value here is "
+                f"{facts['scale']:.3g}): scale them with standardize=True (the "
+                "default) or a StandardScaler"
             )
-        causes.append(
-            f"a step too large: lower learning_rate_init (now "
-            f"{self.learning_rate_init})"
-        )
+        moved = facts["small_step"]
+        if moved is not None and not facts["dead"]:
+            causes.append(
+                f"a step too small: the training loss moved by {moved[0]:.2g} over "
+                f"{moved[1]} epochs; raise learning_rate_init (now "
+                f"{self.learning_rate_init})"
+            )
+        else:
+            causes.append(
+                f"a step too large: lower learning_rate_init (now "
+                f"{self.learning_rate_init})"
+            )
         causes.append(
             f"a penalty too strong: lower alpha (now {self.alpha_:.4g}) or rescale "
             f"the sample weights (the penalty is alpha / (2 S) with S = total sample "
-            f"weight = {total:.4g})"
+            f"weight = {facts['total']:.4g})"
         )
-        if plateau and not dead:
+        if result.converged and not facts["dead"]:
             # a slow start that the stopping rule took for the end
             causes.append(
                 f"too few steps before the stopping rule (tol, n_iter_no_change) "
@@ -1302,10 +1458,44 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"(batch_size, now {self.batch_size_}) or a larger n_iter_no_change "
                 f"(now {self.n_iter_no_change})"
             )
-        return (
-            f"Training ended {verdict} than predicting the class prior: training "
-            f"log-loss {loss:.4g}, the prior's {entropy:.4g}; {why}. Likely causes "
-            f"and fixes: {'; '.join(causes)}."
+        return causes
+
+    def _warn_if_no_better_on_validation(self, outcome: _Outcome) -> None:
+        """Weights that predict the validation data no better than the training
+        class prior does are never returned silently (whatever chose them)."""
+        val_loss, y_val, sw_val = outcome.held
+        val_loss = float(val_loss)
+        prior = self._class_prior(*outcome.data[1:])
+        w = np.ones(y_val.shape[0]) if sw_val is None else np.asarray(sw_val)
+        seen = prior[y_val] > 0
+        if not np.all(seen[w > 0]):  # the prior cannot predict a validation class
+            return
+        prior_loss = float(-np.sum(w[seen] * np.log(prior[y_val[seen]])) / w.sum())
+        if val_loss < prior_loss:
+            return
+        which = (
+            f" (the weights of epoch {self.best_epoch_}, the best by "
+            f"scoring={self.scoring!r})"
+            if outcome.restored
+            else ""
+        )
+        causes = [
+            "features that carry little signal for this many training rows, or a "
+            f"model that overfits them: a larger alpha (now {self.alpha_:.4g}) or "
+            "more data"
+        ]
+        if outcome.restored and self.scoring not in ("loss", None):
+            causes.insert(
+                0,
+                f"a score other than the loss (scoring={self.scoring!r}) may not tell "
+                "the epochs apart on a small validation part: scoring='loss' or a "
+                "larger validation_fraction",
+            )
+        warn(
+            "On the validation data the model is no better than predicting the "
+            f"class prior: validation log-loss {val_loss:.4g}{which}, the prior's "
+            f"{prior_loss:.4g}. Likely causes and fixes: {'; '.join(causes)}.",
+            ConvergenceWarning,
         )
 
     def _store_history(self):
@@ -1337,17 +1527,28 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if xp is not None and labels.dtype.kind in "biuf":  # predict's namespace
             labels = xp.asarray(labels, device=device)
 
-        def validate(params):
+        def loss(params):
             log_proba = self._log_proba(X_val, params)
-            val_loss = weighted_cross_entropy(log_proba, y_val, sw_val) / S
+            return weighted_cross_entropy(log_proba, y_val, sw_val) / S
+
+        def validate(params):
+            val_loss = loss(params)
             if scorer is None:
                 return val_loss, -val_loss
             with warnings.catch_warnings():
                 # X_val was validated already (names dropped): not the user's doing
                 warnings.filterwarnings("ignore", message="X does not have valid")
-                return val_loss, float(scorer(self, X_val, labels, **kwargs))
+                score = float(scorer(self, X_val, labels, **kwargs))
+            if math.isnan(score):  # never better, never worse: it would pin epoch 1
+                raise ValueError(
+                    f"The validation score (scoring={self.scoring!r}) is NaN. The "
+                    "best epoch and early stopping compare scores, and NaN is "
+                    "neither better nor worse than any: make the scorer return a "
+                    "number on the validation data, or use scoring='loss'."
+                )
+            return val_loss, score
 
-        return validate
+        return validate, loss
 
     def _epoch_hooks(self, fit_args, has_val):
         """Verbose printing and scikit-learn callbacks, called at each epoch end."""
@@ -1422,6 +1623,27 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _log_proba(self, X, params=None):
         return self._chunked_logits(X, params, log_softmax_=True)
 
+    def _outputs(self, X, method: str, *, log_softmax_: bool = True):
+        """A predict method's log-probabilities (or logits), never NaN silently."""
+        X = self._validate_predict(X, method)
+        out = self._chunked_logits(X, log_softmax_=log_softmax_)
+        if isinstance(out, np.ndarray):
+            n_bad = int(np.count_nonzero(~np.isfinite(out).all(axis=1)))
+        else:  # one scalar read per call
+            xp = namespace_of(out)[0]
+            n_bad = int(xp.sum(xp.astype(~xp.all(xp.isfinite(out), axis=1), xp.int32)))
+        if n_bad:
+            xp = _namespace(X)[0]  # None: NumPy or SciPy sparse
+            scale = float(to_numpy(abs(X).max() if xp is None else xp.max(xp.abs(X))))
+            warn(
+                f"{method}: {n_bad} of {X.shape[0]} rows give non-finite outputs: "
+                f"their features overflow the network (the largest |value| in X is "
+                f"{scale:.3g}), so their predictions mean nothing. Check those rows "
+                "(they should be on the scale of the training data).",
+                UserWarning,
+            )
+        return out
+
     def _validate_predict(self, X, method):
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="_coef0", method=method)
@@ -1458,7 +1680,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             The output layer's values before the softmax; for two classes, the
             difference of its two units.
         """
-        out = self._chunked_logits(self._validate_predict(X, "decision_function"))
+        out = self._outputs(X, "decision_function", log_softmax_=False)
         if self.n_outputs_ == 2:
             return out[:, 1] - out[:, 0]
         return out
@@ -1479,7 +1701,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         ndarray of shape (n_samples, n_classes)
             Log-probability of each class, in the order of ``classes_``.
         """
-        return self._log_proba(self._validate_predict(X, "predict_log_proba"))
+        return self._outputs(X, "predict_log_proba")
 
     def predict_proba(self, X):
         """Class probabilities, ``exp(log_softmax(logits))``.
@@ -1495,7 +1717,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             Probability of each class, in the order of ``classes_``; rows sum
             to 1.
         """
-        out = self._log_proba(self._validate_predict(X, "predict_proba"))
+        out = self._outputs(X, "predict_proba")
         if isinstance(out, np.ndarray):
             return np.exp(out, out=out)
         return namespace_of(out)[0].exp(out)
@@ -1513,7 +1735,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         ndarray of shape (n_samples,)
             The predicted labels, taken from ``classes_``.
         """
-        log_proba = self._log_proba(self._validate_predict(X, "predict"))
+        log_proba = self._outputs(X, "predict")
         if isinstance(log_proba, np.ndarray):
             return self._host_classes()[np.argmax(log_proba, axis=1)]
         xp, device = namespace_of(log_proba)

@@ -275,8 +275,10 @@ class StoppingMonitor:
     watches the validation score when ``early_stopping`` is set and the training loss
     otherwise. Whenever validation scores exist, the best epoch is the best-scoring
     one; otherwise the one with the lowest training loss. With ``keep_best`` a copy
-    of the best weights is kept; ``start`` records the score of the weights training
-    starts from (epoch 0), so a fit that never beats them keeps them.
+    of the best weights is kept. On a warm start, ``start`` records the score of the
+    weights training starts from (epoch 0), so a fit that never beats the previous
+    one keeps its weights; a fresh fit never calls it: its random starting weights
+    are no model to return, however they score.
     """
 
     tol: float
@@ -342,9 +344,15 @@ class SpikeGuard:
     vouches for the weights the epoch *started* from, not for those it ended on
     (with one batch per epoch it is exactly the starting weights' loss). ``best``
     therefore holds the starting weights of the best epoch.
+
+    An epoch of fewer than ``min_rows`` rows is judged by finiteness alone, and is
+    no reference. ``partial_fit`` sets it: each call is an epoch over *other* rows,
+    and the mean loss of a few rows swings by more than the bound on sampling alone
+    (one hard row against one easy row; a batch of one class after another).
     """
 
     n_classes: int
+    min_rows: int = 0
     cut: float = 0.25
     patience: int = 5
     max_spikes: int = 10
@@ -369,17 +377,24 @@ class SpikeGuard:
                 stats.first_loss + 0.5 * alpha * pen0 / stats.first_norm
             )
 
-    def is_spike(self, loss: float, objective: float = math.nan) -> bool:
-        """``loss`` is the epoch's cross-entropy, ``objective`` its training loss.
+    def is_spike(
+        self, loss: float, objective: float = math.nan, judged: bool = True
+    ) -> bool:
+        """``loss`` is the epoch's cross-entropy, ``objective`` its training loss;
+        ``judged``: the epoch has ``min_rows`` rows (else only finiteness counts).
 
         The objective counts only when it exceeds the same bound relative to the
         *starting* objective: weights blowing up show there first, while a penalty
         oscillating under momentum stays below where it started.
         """
-        if not math.isfinite(loss) or loss > self.threshold():
+        if not math.isfinite(loss) or objective == math.inf:
+            return True
+        if not judged:
+            return False
+        if loss > self.threshold():
             return True
         bound = 2.0 * self.start_objective + math.log(self.n_classes)
-        return objective == math.inf or objective > bound
+        return objective > bound
 
     def improved(self, start: Snapshot, loss: float) -> None:
         """Record a finite, non-spiking epoch that began from ``start``.
@@ -524,6 +539,9 @@ def fit_epochs(
             continue
         result.data_loss = data_loss
         if stats.interrupted:
+            if monitor is not None:  # its weights were scored: they may be the best
+                val_score = record.get("val_score")
+                monitor.update(epoch, record["train_loss"], val_score, params)
             result.interrupted = True
             return result
         if on_epoch_end is not None and on_epoch_end(record):
@@ -612,15 +630,17 @@ def _epoch(
     if stats.diverged or not math.isfinite(pen):
         train_loss = data_loss = math.inf
     record = {"epoch": epoch, "train_loss": train_loss}
-    guard.first_reference(stats, alpha, start.params)
+    judged = stats.n_seen >= guard.min_rows
+    if judged:
+        guard.first_reference(stats, alpha, start.params)
     go_on = True
-    if guard.is_spike(data_loss, train_loss):
+    if guard.is_spike(data_loss, train_loss, judged):
         threshold = guard.threshold()
         go_on = guard.roll_back(params, optimizer, data_loss)
         record["event"] = _spike_event(guard, data_loss, threshold, lr)
         schedule.cut(guard.cut)
     else:
-        guard.improved(start, data_loss)
+        guard.improved(start, data_loss if judged else math.inf)
         if validate is not None:
             record["val_loss"], record["val_score"] = validate(params)
     record.update(learning_rate=lr, time=time.perf_counter() - tic)

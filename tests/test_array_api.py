@@ -497,6 +497,53 @@ def test_a_fit_at_or_near_the_class_prior_warns_as_on_numpy(xp_device):
     assert verdicts == {"Training ended barely better", "Training ended no better"}
 
 
+def test_a_fit_no_better_than_the_prior_on_validation_data_warns_as_on_numpy(
+    xp_device,
+):
+    # pure noise: a fresh fit returns a trained epoch (never its random start), and
+    # the validation check (the held weights' loss on the device, the prior's on
+    # the host) says what the NumPy fit says, figures included
+    xp, device = xp_device
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(160, 5)), rng.randint(2, size=160)
+    said, epochs = [], []
+    for namespace, device_ in ((np, None), (xp, device)):
+        arrays = _to(namespace, device_, X[:120], y[:120], X[120:], y[120:])
+        clf = SoftmaxNetClassifier(random_state=0, early_stopping=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with sklearn.config_context(array_api_dispatch=True):
+                clf.fit(*arrays[:2], X_val=arrays[2], y_val=arrays[3])
+        said.append([str(c.message) for c in caught if "prior" in str(c.message)])
+        epochs.append(clf.best_epoch_)
+    assert said[0] == said[1]
+    assert any(
+        m.startswith("On the validation data the model is no better") for m in said[0]
+    )
+    assert epochs[0] == epochs[1] >= 1
+
+
+def test_rows_that_overflow_the_network_warn_at_predict_time_as_on_numpy(xp_device):
+    xp, device = xp_device
+    X, y, _ = _fit_data()
+    X_new = X[:4].copy()
+    X_new[2] = np.finfo(np.float64).max / 2
+    said = []
+    for namespace, device_ in ((np, None), (xp, device)):
+        with sklearn.config_context(array_api_dispatch=True):
+            Xd, yd, Xn = _to(namespace, device_, X, y, X_new)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf = SoftmaxNetClassifier(max_iter=3, random_state=0).fit(Xd, yd)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with np.errstate(all="ignore"):
+                    clf.predict_proba(Xn)
+        said.append([str(c.message) for c in caught if "overflow" in str(c.message)])
+    assert said[0] == said[1] and len(said[0]) == 1
+    assert said[0][0].startswith("predict_proba: 1 of 4 rows give non-finite")
+
+
 def test_sparse_tensors_are_refused_with_a_clear_error():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed")
     X, y, _ = _fit_data()

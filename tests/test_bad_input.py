@@ -874,3 +874,28 @@ def test_extreme_but_valid_data_trains_and_predicts_finite_probabilities(kind, h
     assert np.all(np.isfinite(est.predict_log_proba(X)))
     for W in est.coefs_ + est.intercepts_:
         assert np.all(np.isfinite(W))
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+)
+def test_rows_that_overflow_the_network_at_predict_time_warn(container, method):
+    # finite input near the largest float: the logits overflow to NaN, and
+    # predict used to return classes_[0] for those rows with no word
+    X, y = _blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SoftmaxNetClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    X_new = X[:5].copy()
+    X_new[1] = np.finfo(np.float64).max / 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(all="ignore"):
+            getattr(est, method)(container(X_new))
+    (msg,) = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert msg.startswith(f"{method}: 1 of 5 rows give non-finite outputs")
+    assert "8.99e+307" in msg
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(est, method)(container(X[:5]))  # ordinary rows: silent

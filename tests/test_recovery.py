@@ -15,6 +15,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.estimator_checks import check_class_weight_classifiers
 
@@ -105,7 +106,9 @@ def test_without_the_guard_the_rare_spike_data_blows_up(monkeypatch):
     # the same fit with the spike rule reduced to "non-finite": the loss climbs
     # from ~1.7 to ~6e4 and nothing is said (the failure this guard exists for)
     monkeypatch.setattr(
-        SpikeGuard, "is_spike", lambda self, loss, objective=0: loss != loss
+        SpikeGuard,
+        "is_spike",
+        lambda self, loss, objective=0, judged=True: loss != loss,
     )
     X, y, X_te, y_te = _rare_spikes()
     clf, _ = _fit_tracking_held_out_accuracy(X, y, X_te, y_te)
@@ -153,6 +156,110 @@ def test_a_fit_within_ten_percent_of_the_prior_log_loss_warns_and_names_alpha():
             assert "smaller batches (batch_size, now 64)" in msg
         verdicts.append(verdict)
     assert set(verdicts) == {"silent", "barely better", "no better"}
+
+
+def test_a_fit_the_stopping_rule_ends_early_is_judged_and_a_small_step_named():
+    # learning_rate_init=1e-6: the plateau rule ends the fit at epoch 7, before the
+    # old ten-epoch grace, with an untrained network and no warning
+    X, y = make_classification(600, 10, class_sep=1.5, random_state=1)
+    prior = np.bincount(y) / len(y)
+    entropy = -np.sum(prior * np.log(prior))
+    clf = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
+    caught = [str(w.message) for w in _quiet_fit(clf, X, y)]
+    assert clf.n_iter_ < 10 and clf.n_iter_ < clf.max_iter_
+    assert log_loss(y, clf.predict_proba(X)) >= 0.99 * entropy  # the oracle
+    (msg,) = caught
+    assert "no better than predicting the class prior" in msg
+    assert "a step too small" in msg and "raise learning_rate_init (now 1e-06)" in msg
+    assert "a step too large" not in msg
+    # the same data at the default step: trained, silent
+    assert not _quiet_fit(SoftmaxNetClassifier(random_state=0), X, y)
+
+
+def test_constant_features_are_named_as_the_one_cause():
+    y = np.array([0, 1] * 50)
+    for X in (np.ones((100, 3)), np.zeros((100, 3))):
+        caught = [
+            str(w.message)
+            for w in _quiet_fit(SoftmaxNetClassifier(random_state=0), X, y)
+        ]
+        (msg,) = caught
+        assert "every training row checked (up to 1000) has the same features" in msg
+        assert "learning_rate_init" not in msg and "alpha" not in msg
+
+
+def test_a_score_that_cannot_tell_epochs_apart_is_named_in_the_warnings():
+    # 1%-imbalanced data, early stopping on F1: the validation part holds about two
+    # minority rows, F1 is 0 at every epoch, and epoch 1 is kept
+    X, y = make_classification(
+        3000, 10, n_informative=4, weights=[0.99], flip_y=0, random_state=0
+    )
+    X, _, y, _ = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    clf = SoftmaxNetClassifier(early_stopping=True, scoring="f1", random_state=0)
+    caught = [str(w.message) for w in _quiet_fit(clf, X, y)]
+    assert set(clf.validation_scores_) == {0.0} and clf.best_epoch_ == 1
+    assert caught and all("scoring='f1'" in msg for msg in caught)
+    assert any("scoring='loss'" in msg for msg in caught)
+
+
+def test_partial_fit_streams_of_single_rows_or_one_class_batches_are_no_spikes():
+    # each call is an epoch over other rows: one hard row after an easy one, or a
+    # batch of one class after the other, is sampling, not a blow-up (it used to
+    # cut a rate of 1e-6 a million-fold and raise TrainingDivergedError)
+    X, y = make_classification(1000, 10, class_sep=1.5, random_state=2)
+    one_row = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
+    sorted_ = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(300):
+            one_row.partial_fit(X[i : i + 1], y[i : i + 1], classes=[0, 1])
+        for r in range(15):
+            for c in (0, 1):
+                idx = np.flatnonzero(y == c)[r * 20 : (r + 1) * 20]
+                sorted_.partial_fit(X[idx], y[idx], classes=[0, 1])
+    assert one_row.n_recoveries_ == sorted_.n_recoveries_ == 0
+    assert not [w for w in caught if "spike" in str(w.message)]
+    # a stream that does blow up is still caught (its losses are not finite)
+    est = SoftmaxNetClassifier(
+        (8,), learning_rate_init=1e12, standardize=False, random_state=0
+    )
+    with pytest.raises(TrainingDivergedError, match="diverged"):
+        for i in range(300):
+            est.partial_fit(X[i : i + 1] * 1e3, y[i : i + 1], classes=[0, 1])
+
+
+def test_spike_advice_names_the_penalty_when_the_sample_weights_are_tiny():
+    # all weights 1e-12: alpha / S makes every step overshoot; the advice used to
+    # blame the learning rate alone
+    X, y = make_classification(300, 10, random_state=0)
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=20)
+    with pytest.raises(TrainingDivergedError) as info:
+        clf.fit(X, y, sample_weight=np.full(len(y), 1e-12))
+    msg = str(info.value)
+    decay = clf.learning_rate_init * clf.alpha_ / (clf.batch_size_ * 1e-12)
+    assert f"= {decay:.3g} per step" in msg and "rescale the sample weights" in msg
+    # ordinary weights: no such advice
+    caught = _quiet_fit(SoftmaxNetClassifier(random_state=0, max_iter=20), X, y)
+    assert not any("per step" in str(w.message) for w in caught)
+
+
+def test_spike_advice_for_sparse_input_says_it_is_scaled_not_centred():
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] > 0).astype(int)
+    X[:, 1] = 1e6 + rng.choice([-1.0, 1.0], size=300)  # far from zero, spread 1
+    clf = SoftmaxNetClassifier(random_state=0, max_iter=20)
+    try:
+        caught = [str(w.message) for w in _quiet_fit(clf, sp.csr_matrix(X), y)]
+    except TrainingDivergedError as exc:
+        caught = [str(exc)]
+    msg = " ".join(caught)
+    assert "scaled but not centred" in msg and "standardised already" not in msg
+    # dense, the same column is centred: it trains
+    dense = SoftmaxNetClassifier(random_state=0, max_iter=20)
+    assert not _quiet_fit(dense, X, y) or dense.score(X, y) > 0.9
 
 
 def test_raw_breast_cancer_trains_well_or_warns():

@@ -847,3 +847,99 @@ def test_interrupt_warning_says_what_the_weights_are(iris):
     clf.set_params(restore_best_weights=False)
     with pytest.warns(UserWarning, match="holds the weights of a complete epoch"):
         clf.fit(X, y, X_val=X, y_val=y)
+
+
+# ------------------------------- 12. what a fresh fit returns (adversarial audit)
+
+
+def _noisy_split(seed=0):
+    """400 rows, 3 informative features of 40, 30% flipped labels, halved."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=400, n_features=40, n_informative=3, n_redundant=0, flip_y=0.3,
+        class_sep=0.8, random_state=seed,
+    )  # fmt: skip
+    return X[:200], y[:200], X[200:], y[200:]
+
+
+def test_a_fresh_fit_never_returns_its_random_starting_weights():
+    # on noisy data no trained epoch may beat the random start's validation loss:
+    # the start used to be restored silently (best_epoch_ 0, an untrained network)
+    warned = 0
+    for seed in range(3):
+        X, y, X_val, y_val = _noisy_split(seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            clf = SoftmaxNetClassifier(early_stopping=True, random_state=0).fit(
+                X, y, X_val=X_val, y_val=y_val
+            )
+        held = -log_loss(y_val, clf.predict_proba(X_val))
+        assert clf.best_epoch_ >= 1
+        assert clf.best_validation_score_ == pytest.approx(held, rel=1e-9)
+        assert max(clf.validation_scores_) == pytest.approx(held, rel=1e-9)
+        # oracle: the class prior's validation log-loss, from the training labels
+        prior = np.bincount(y) / len(y)
+        prior_loss = log_loss(y_val, np.tile(prior, (len(y_val), 1)))
+        said = [str(c.message) for c in caught if "validation data" in str(c.message)]
+        assert bool(said) == (-held >= prior_loss), (seed, -held, prior_loss, said)
+        if said:
+            warned += 1
+            assert f"validation log-loss {-held:.4g}" in said[0]
+            assert f"the prior's {prior_loss:.4g}" in said[0]
+    assert warned >= 1  # the data are noisy enough to need the warning
+
+
+def test_a_nan_validation_score_is_an_error_and_leaves_the_estimator_as_it_was(iris):
+    X, y = iris
+    clf = _net(max_iter=3, scoring=lambda est, X_, y_: float("nan"))
+    before = snapshot(clf)
+    with pytest.raises(ValueError, match="validation score .* is NaN"):
+        clf.fit(X, y, X_val=X, y_val=y)
+    assert_same_state(clf, before)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_ctrl_c_in_the_first_epoch_keeps_its_scored_weights_not_the_start(
+    iris, monkeypatch
+):
+    # the epoch cut short is validated and recorded: it is a candidate for the
+    # best epoch, and best_validation_score_ agrees with validation_scores_
+    X, y = iris
+    _sigint_after_batches(monkeypatch, 3)
+    clf = _net(max_iter=10, batch_size=10)
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X, y, X_val=X, y_val=y)
+    assert clf.n_iter_ == 1 and clf.best_epoch_ == 1
+    assert clf.best_validation_score_ == clf.validation_scores_[0]
+    assert clf.best_validation_score_ == pytest.approx(
+        -log_loss(y, clf.predict_proba(X)), rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_new_hidden_layer_sizes_on_a_continued_fit_is_an_error(iris, how):
+    X, y = iris
+    clf = _net(hidden_layer_sizes=(5,), warm_start=True, max_iter=3)
+    if how == "warm_start":
+        _quiet(clf.fit, X, y)
+    else:
+        clf.partial_fit(X, y, classes=np.unique(y))
+    before = snapshot(clf)
+    clf.set_params(hidden_layer_sizes=(4, 4))
+    call = clf.fit if how == "warm_start" else clf.partial_fit
+    with pytest.raises(ValueError, match=r"fitted network's hidden layers are \(5,\)"):
+        call(X, y)
+    assert_same_state(clf, before)
+    # the unchanged architecture continues as before
+    clf.set_params(hidden_layer_sizes=[5])
+    _quiet(call, X, y)
+    assert [W.shape for W in clf.coefs_] == [(4, 5), (5, 3)]
+
+
+def test_partial_fit_after_fit_drops_the_validation_score_of_other_weights(iris):
+    X, y = iris
+    clf = _quiet(_net(max_iter=3).fit, X, y, X_val=X, y_val=y)
+    assert clf.best_validation_score_ is not None
+    clf.partial_fit(X, y)  # the weights move on: the old score no longer holds
+    assert clf.best_validation_score_ is None

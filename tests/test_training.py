@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from skl_softmaxnet._math import init_params, loss_and_grads
 from skl_softmaxnet._optim import SGD, LearningRateSchedule
 from skl_softmaxnet._training import (
+    SpikeGuard,
     StoppingMonitor,
     Workspace,
     fit_epochs,
@@ -205,3 +206,35 @@ def test_interrupt_guard_outside_the_main_thread_is_inert():
     t.start()
     t.join()
     assert seen == [False]
+
+
+def test_spike_guard_judges_an_epoch_of_few_rows_by_finiteness_alone():
+    guard = SpikeGuard(n_classes=2, min_rows=32)
+    guard.best.loss = 0.01
+    assert guard.is_spike(50.0, 50.0)  # far above 2 x 0.01 + log(2)
+    assert not guard.is_spike(50.0, 50.0, judged=False)
+    assert guard.is_spike(math.inf, judged=False)
+    assert guard.is_spike(1.0, math.inf, judged=False)
+
+
+@pytest.mark.parametrize("min_rows", [0, 32])
+def test_an_epoch_of_fewer_than_min_rows_is_no_spike_reference(min_rows):
+    X, y, params = _setup(n=10)
+    guard = SpikeGuard(n_classes=3, min_rows=min_rows)
+    guard.resume(None, params, 0)
+    _train(params, X, y, lr=0.1, n_epochs=3, batch_size=5, guard=guard)
+    assert math.isfinite(guard.best.loss) == (min_rows <= 10)
+
+
+def test_stopping_monitor_of_a_fresh_fit_takes_its_first_epoch_as_best():
+    # no start(): the random starting weights are no candidate, however they score
+    params = init_params([2, 2], np.random.RandomState(0))
+    mon = StoppingMonitor(tol=0.0, n_iter_no_change=5, early_stopping=True,
+                          keep_best=True)  # fmt: skip
+    mon.update(1, 1.0, -50.0, params)
+    assert mon.best_epoch == 1 and mon.best_score == -50.0
+    warm = StoppingMonitor(tol=0.0, n_iter_no_change=5, early_stopping=True,
+                           keep_best=True)  # fmt: skip
+    warm.start(-0.5, params)
+    warm.update(1, 1.0, -50.0, params)
+    assert warm.best_epoch == 0
