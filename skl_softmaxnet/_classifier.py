@@ -230,6 +230,8 @@ _DECAY_ADVICE = (
 )
 # partial_fit: calls smaller than this are judged by finiteness alone (SpikeGuard)
 _MIN_STREAM_ROWS = 32
+# partial_fit: pools in a row near the class prior before a stream is called stuck
+_STREAM_POOLS = 5
 
 # a training log-loss above this fraction of the class prior's is a warning: a hidden
 # layer of 100 units fits most training sets far below it (the noisiest panel and
@@ -759,6 +761,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._schedule_state = None
         self._plateau_state = None
         self._spike_streak = None  # SpikeGuard.state after each partial_fit call
+        self._stream_counts = None  # partial_fit: class weight seen, over the calls
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
         self.feature_mean_ = self.feature_scale_ = None
         self._store_history()
@@ -1034,6 +1037,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             y_idx = self._encode(y)
             class_weights = self._class_weights(y_idx, partial=True)
             sw = self._weights(X, y_idx, sample_weight, class_weights)
+            counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
+            if getattr(self, "_stream_counts", None) is not None:
+                counts = counts + self._stream_counts
+            self._stream_counts = counts
             if first:
                 rng = check_random_state(self.random_state)
                 self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
@@ -1049,6 +1056,16 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 self.feature_mean_ = self.feature_scale_ = None
             elif self.feature_mean_ is None:  # the first call's statistics, kept
                 self._fit_scaling(X, sw, None, fresh=first)
+                if X.shape[0] < _MIN_STREAM_ROWS:
+                    warn(
+                        "standardize=True takes the feature statistics from the "
+                        f"first partial_fit call, which has {X.shape[0]} row(s): too "
+                        "few for a mean and a scale per feature. Give the first call "
+                        "a larger sample (a few hundred rows), or set "
+                        "standardize=False and scale the stream with a StandardScaler "
+                        "fitted on a sample.",
+                        UserWarning,
+                    )
             rng = None
             if self.shuffle:
                 seed = (self._shuffle_seed + len(self.history_)) % _INT32_MAX
@@ -1342,6 +1359,11 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         X, y_idx, sw, rows = outcome.data
         prior = self._class_prior(y_idx, sw, rows)
         prior = prior[prior > 0]
+        if not outcome.fitting and (
+            y_idx.shape[0] < _MIN_STREAM_ROWS or prior.shape[0] < 2
+        ):  # a call too small to judge alone
+            self._warn_if_stream_at_chance(outcome)
+            return
         if prior.shape[0] < 2:  # one class holds all the weight: nothing to beat
             return
         entropy = float(-np.sum(prior * np.log(prior)))
@@ -1374,9 +1396,52 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             "same_rows": _all_rows_equal(X),
             # the loss curve of this run: flat *above* the prior's means the weights
             # hardly moved (any real step learns the prior, the output biases, first)
-            "small_step": (kept[0] - kept[-1], len(kept))
+            "small_step": f"the training loss moved by {kept[0] - kept[-1]:.2g} over "
+            f"{len(kept)} epochs"
             if len(kept) > 1 and abs(kept[0] - kept[-1]) < 0.01 and loss > entropy
             else None,
+        }
+        warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
+
+    def _warn_if_stream_at_chance(self, outcome: _Outcome) -> None:
+        """``partial_fit`` calls too small to judge alone (a few rows, or one
+        class): the spike guard's pools of calls, their loss taken online (each
+        row before its update), against the class prior of the stream so far.
+
+        One pool of 32 rows is noisy (a good model streamed one row at a time
+        still has bad pools), so the warning needs ``_STREAM_POOLS`` pools in a
+        row at or above ``_BARELY`` times the prior's log-loss, once the stream has
+        seen ``10 * _MIN_STREAM_ROWS`` rows (before that a slow start looks the
+        same); it is given once per such run.
+        """
+        pool, counts = outcome.guard.judged_pool, self._stream_counts
+        if pool is None or self.t_ < 10 * _MIN_STREAM_ROWS:
+            return
+        prior = counts[counts > 0] / counts.sum()
+        if prior.shape[0] < 2:
+            return
+        entropy = float(-np.sum(prior * np.log(prior)))
+        loss, n_rows = pool
+        bad = getattr(self, "_stream_bad_pools", 0)
+        self._stream_bad_pools = bad + 1 if loss >= _BARELY * entropy else 0
+        if self._stream_bad_pools != _STREAM_POOLS:
+            return
+        X = to_numpy(outcome.data[0])
+        acts = forward([(to_numpy(W), to_numpy(b)) for W, b in self._params], X)
+        dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
+        rows = _STREAM_POOLS * n_rows
+        facts = {
+            "dead": dead,
+            "scale": float(abs(X).max()),
+            "total": float(counts.sum()),
+            "outcome": outcome,
+            "same_rows": False,
+            # a step that learns fits the class prior (the output biases) first
+            "small_step": f"the online loss stayed above the prior's over {rows} "
+            "rows with no loss spike"
+            if loss > entropy and outcome.guard.n_spikes == 0
+            else None,
+            "online_rows": rows,
         }
         warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
 
@@ -1400,6 +1465,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if outcome.restored
             else ""
         )
+        if "online_rows" in facts:
+            which = (
+                f" (the last of {_STREAM_POOLS} pools of calls in a row at or near "
+                f"the prior's, {facts['online_rows']} rows streamed, each measured "
+                "before its update)"
+            )
         return (
             f"Training ended {verdict} than predicting the class prior: training "
             f"log-loss {loss:.4g}{which}, the prior's {entropy:.4g}; {why}. Likely "
@@ -1436,8 +1507,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         moved = facts["small_step"]
         if moved is not None and not facts["dead"]:
             causes.append(
-                f"a step too small: the training loss moved by {moved[0]:.2g} over "
-                f"{moved[1]} epochs; raise learning_rate_init (now "
+                f"a step too small ({moved}): raise learning_rate_init (now "
                 f"{self.learning_rate_init})"
             )
         else:
@@ -1450,7 +1520,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             f"the sample weights (the penalty is alpha / (2 S) with S = total sample "
             f"weight = {facts['total']:.4g})"
         )
-        if result.converged and not facts["dead"]:
+        if result.converged and facts["outcome"].fitting and not facts["dead"]:
             # a slow start that the stopping rule took for the end
             causes.append(
                 f"too few steps before the stopping rule (tol, n_iter_no_change) "

@@ -345,14 +345,19 @@ class SpikeGuard:
     (with one batch per epoch it is exactly the starting weights' loss). ``best``
     therefore holds the starting weights of the best epoch.
 
-    An epoch of fewer than ``min_rows`` rows is judged by finiteness alone, and is
-    no reference. ``partial_fit`` sets it: each call is an epoch over *other* rows,
-    and the mean loss of a few rows swings by more than the bound on sampling alone
-    (one hard row against one easy row; a batch of one class after another).
+    ``partial_fit`` sets ``min_rows``: each call is an epoch over *other* rows, and
+    the mean loss of a few rows swings by more than the bound on sampling alone (one
+    hard row against an easy one; a batch of one class after another). Calls of
+    fewer rows are pooled (``pool``) until they hold ``min_rows``, and the pool's
+    mean loss is judged as an epoch's; until then a call spikes only when its loss
+    is not finite.
     """
 
     n_classes: int
     min_rows: int = 0
+    pooled_loss: float = 0.0  # sum of n * mean loss over the calls pooled so far
+    pooled_rows: int = 0
+    judged_pool: tuple | None = None  # (mean loss, rows) of a pool judged this call
     cut: float = 0.25
     patience: int = 5
     max_spikes: int = 10
@@ -366,6 +371,26 @@ class SpikeGuard:
 
     def threshold(self) -> float:
         return 2.0 * self.best.loss + math.log(self.n_classes)
+
+    def pool(self, loss: float, n_rows: int) -> tuple[float, bool]:
+        """The loss to judge for an epoch of ``n_rows`` rows, and whether to judge it.
+
+        With ``min_rows`` 0, or ``n_rows >= min_rows``: the epoch's own. Otherwise
+        the epoch joins the pool; a pool of ``min_rows`` rows or more is judged by
+        its mean loss, and emptied.
+        """
+        if n_rows >= self.min_rows or not math.isfinite(loss):
+            return loss, True
+        self.pooled_loss += loss * n_rows
+        self.pooled_rows += n_rows
+        if self.pooled_rows < self.min_rows:
+            return loss, False
+        mean = self.pooled_loss / self.pooled_rows
+        self.judged_pool = (mean, self.pooled_rows)
+        self.pooled_loss, self.pooled_rows = 0.0, 0
+        if self.best.loss == math.inf:  # the first full pool is the reference
+            self.best.loss = mean
+        return mean, True
 
     def first_reference(self, stats: EpochStats, alpha: float, start_params) -> None:
         """Until there is a reference: the starting weights' cross-entropy and
@@ -381,7 +406,7 @@ class SpikeGuard:
         self, loss: float, objective: float = math.nan, judged: bool = True
     ) -> bool:
         """``loss`` is the epoch's cross-entropy, ``objective`` its training loss;
-        ``judged``: the epoch has ``min_rows`` rows (else only finiteness counts).
+        ``judged``: False for a call still in the pool (only finiteness counts).
 
         The objective counts only when it exceeds the same bound relative to the
         *starting* objective: weights blowing up show there first, while a penalty
@@ -415,6 +440,7 @@ class SpikeGuard:
         """
         self.best.restore(params)
         optimizer.reset()
+        self.pooled_loss, self.pooled_rows = 0.0, 0  # judged at other weights
         self.n_spikes += 1
         self.streak += 1
         progress = math.isfinite(self.last_spike) and 2.0 * loss <= self.last_spike
@@ -431,6 +457,8 @@ class SpikeGuard:
             self.last_spike,
             self.best.loss,
             self.start_objective,
+            self.pooled_loss,
+            self.pooled_rows,
         )
 
     def resume(self, state: tuple | None, params, epoch: int) -> None:
@@ -440,6 +468,8 @@ class SpikeGuard:
         if state is not None:
             (self.streak, self.consecutive, self.last_spike, best_loss) = state[:4]
             self.start_objective = state[4]
+            if len(state) > 5:  # a model saved before pooling had none
+                self.pooled_loss, self.pooled_rows = state[5:7]
         self.best.save(params, epoch, best_loss)
 
 
@@ -630,17 +660,22 @@ def _epoch(
     if stats.diverged or not math.isfinite(pen):
         train_loss = data_loss = math.inf
     record = {"epoch": epoch, "train_loss": train_loss}
-    judged = stats.n_seen >= guard.min_rows
-    if judged:
+    own = stats.n_seen >= guard.min_rows  # else pooled with other small calls
+    if own:
         guard.first_reference(stats, alpha, start.params)
+    judged_loss, judged = guard.pool(data_loss, stats.n_seen)
+    # a small call's objective weighs the penalty by its few rows: only an
+    # infinite one says anything
+    objective = train_loss if own or train_loss == math.inf else math.nan
     go_on = True
-    if guard.is_spike(data_loss, train_loss, judged):
+    if guard.is_spike(judged_loss, objective, judged):
         threshold = guard.threshold()
-        go_on = guard.roll_back(params, optimizer, data_loss)
-        record["event"] = _spike_event(guard, data_loss, threshold, lr)
+        go_on = guard.roll_back(params, optimizer, judged_loss)
+        record["event"] = _spike_event(guard, judged_loss, threshold, lr)
         schedule.cut(guard.cut)
     else:
-        guard.improved(start, data_loss if judged else math.inf)
+        if judged:  # a call still in the pool ends no run of spikes
+            guard.improved(start, judged_loss)
         if validate is not None:
             record["val_loss"], record["val_score"] = validate(params)
     record.update(learning_rate=lr, time=time.perf_counter() - tic)

@@ -409,6 +409,24 @@ def test_partial_fit_matches_numpy_over_calls(xp_device):
         _assert_close(a, b, 1e-10)
 
 
+def test_small_partial_fit_calls_pool_as_on_numpy(xp_device):
+    # calls of 10 rows: the spike guard pools them (32 rows) on the host, from the
+    # device's loss; the same weights and the same judgements as NumPy
+    xp, device = xp_device
+    X, y, w = _fit_data()
+    params = dict(random_state=0, hidden_layer_sizes=(7,), standardize=False)
+    ref, got = SoftmaxNetClassifier(**params), SoftmaxNetClassifier(**params)
+    for start in range(0, 90, 10):
+        rows = slice(start, start + 10)
+        ref.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        with sklearn.config_context(array_api_dispatch=True):
+            got.partial_fit(*_to(xp, device, X[rows], y[rows]), classes=[0, 1, 2])
+    assert got._spike_streak == pytest.approx(ref._spike_streak, rel=1e-9)
+    assert got._spike_streak[-1] == 10  # pools of 4 calls (40 >= 32 rows), 1 left
+    for a, b in zip(got.coefs_, ref.coefs_, strict=True):
+        _assert_close(a, b, 1e-10)
+
+
 def test_y_and_weights_may_come_from_numpy_and_classes_follow_y(xp_device):
     xp, device = xp_device
     X, y, w = _fit_data()

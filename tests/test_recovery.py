@@ -202,30 +202,63 @@ def test_a_score_that_cannot_tell_epochs_apart_is_named_in_the_warnings():
     assert any("scoring='loss'" in msg for msg in caught)
 
 
+def _stream(clf, X, y, rows=1, n=1000):
+    """``partial_fit`` on calls of ``rows`` rows; the warnings, as strings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(0, n, rows):
+            clf.partial_fit(X[i : i + rows], y[i : i + rows], classes=[0, 1])
+    return [str(w.message) for w in caught]
+
+
 def test_partial_fit_streams_of_single_rows_or_one_class_batches_are_no_spikes():
     # each call is an epoch over other rows: one hard row after an easy one, or a
     # batch of one class after the other, is sampling, not a blow-up (it used to
-    # cut a rate of 1e-6 a million-fold and raise TrainingDivergedError)
-    X, y = make_classification(1000, 10, class_sep=1.5, random_state=2)
+    # cut a rate of 1e-6 a million-fold and raise TrainingDivergedError); calls of
+    # under 32 rows are pooled, and the pools judged
+    X, y = make_classification(2000, 10, class_sep=1.5, random_state=2)
     one_row = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
+    said = _stream(one_row, X, y, n=300)
+    order = np.concatenate([np.flatnonzero(y == c)[:300] for c in (0, 1)])
+    order = order.reshape(2, 15, 20).transpose(1, 0, 2).ravel()  # 20 of 0, 20 of 1
     sorted_ = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(300):
-            one_row.partial_fit(X[i : i + 1], y[i : i + 1], classes=[0, 1])
-        for r in range(15):
-            for c in (0, 1):
-                idx = np.flatnonzero(y == c)[r * 20 : (r + 1) * 20]
-                sorted_.partial_fit(X[idx], y[idx], classes=[0, 1])
+    said += _stream(sorted_, X[order], y[order], rows=20, n=600)
     assert one_row.n_recoveries_ == sorted_.n_recoveries_ == 0
-    assert not [w for w in caught if "spike" in str(w.message)]
-    # a stream that does blow up is still caught (its losses are not finite)
-    est = SoftmaxNetClassifier(
-        (8,), learning_rate_init=1e12, standardize=False, random_state=0
+    assert not [m for m in said if m.startswith("Loss-spike")]
+    # a stream that blows up is caught by its pools: it used to go on silently
+    # (learning_rate_init=1: test accuracy 0.60 against 0.98, and no word)
+    hot = SoftmaxNetClassifier(
+        learning_rate_init=1.0, standardize=False, random_state=0
     )
     with pytest.raises(TrainingDivergedError, match="diverged"):
-        for i in range(300):
-            est.partial_fit(X[i : i + 1] * 1e3, y[i : i + 1], classes=[0, 1])
+        _stream(hot, X, y)
+    assert hot.n_recoveries_ >= 1
+
+
+def test_a_stream_stuck_at_the_prior_warns_once_and_a_learning_one_is_silent():
+    # one row per call: no call can be judged alone (one class), the pools of 32
+    # rows are; five in a row near the prior's log-loss warn, once
+    X, y = make_classification(2000, 10, class_sep=1.5, random_state=2)
+    stuck = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
+    said = [m for m in _stream(stuck, X, y) if "class prior" in m]
+    assert stuck.score(X[1000:], y[1000:]) < 0.65  # the oracle: it learned nothing
+    (msg,) = said
+    assert "5 pools of calls in a row" in msg
+    assert "a step too small" in msg and "raise learning_rate_init (now 1e-06)" in msg
+    assert "stopping rule" not in msg  # partial_fit never stops
+    learning = SoftmaxNetClassifier(learning_rate_init=0.01, random_state=0)
+    assert not [m for m in _stream(learning, X, y) if "class prior" in m]
+    assert learning.score(X[1000:], y[1000:]) > 0.9
+
+
+def test_standardize_from_a_small_first_partial_fit_call_warns():
+    X, y = make_classification(200, 5, random_state=0)
+    with pytest.warns(UserWarning, match="first partial_fit call, which has 10 row"):
+        SoftmaxNetClassifier(random_state=0).partial_fit(X[:10], y[:10], [0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SoftmaxNetClassifier(random_state=0).partial_fit(X[:100], y[:100], [0, 1])
+        SoftmaxNetClassifier(standardize=False).partial_fit(X[:10], y[:10], [0, 1])
 
 
 def test_spike_advice_names_the_penalty_when_the_sample_weights_are_tiny():
