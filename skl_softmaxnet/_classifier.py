@@ -248,7 +248,7 @@ class _Outcome:
     guard: SpikeGuard
     fitting: bool
     data: tuple  # (X, y_idx, sw, rows) as trained on; y_idx and sw on the host
-    held: tuple | None  # (validation loss of the weights returned, y_val, sw_val)
+    held: tuple | None  # (validation loss of the weights returned, X, y, sw of it)
     restored: bool  # the weights returned are an earlier epoch's than the last
 
 
@@ -762,6 +762,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._plateau_state = None
         self._spike_streak = None  # SpikeGuard.state after each partial_fit call
         self._stream_counts = None  # partial_fit: class weight seen, over the calls
+        self._stream_bad = None  # ... and (calls near the prior in a row, their rows)
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
         self.feature_mean_ = self.feature_scale_ = None
         self._store_history()
@@ -1037,10 +1038,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             y_idx = self._encode(y)
             class_weights = self._class_weights(y_idx, partial=True)
             sw = self._weights(X, y_idx, sample_weight, class_weights)
-            counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
-            if getattr(self, "_stream_counts", None) is not None:
-                counts = counts + self._stream_counts
-            self._stream_counts = counts
             if first:
                 rng = check_random_state(self.random_state)
                 self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
@@ -1052,6 +1049,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             self._resolve_auto(
                 X.shape[0], _n_weighted(sw, None, X.shape[0]), stream=True
             )
+            one_class = self.class_weight is not None and np.all(y_idx == y_idx[0])
+            if sw is not None and (sw.shape[0] == 1 or one_class):
+                self._warn_flat_weights(sw)
+            counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
+            if getattr(self, "_stream_counts", None) is not None:
+                counts = counts + self._stream_counts
+            self._stream_counts = counts
             if not self.standardize:
                 self.feature_mean_ = self.feature_scale_ = None
             elif self.feature_mean_ is None:  # the first call's statistics, kept
@@ -1076,6 +1080,20 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )  # fmt: skip
         self._report(outcome)
         return self
+
+    def _warn_flat_weights(self, sw) -> None:
+        """Once per stream: weights that cannot act on a call are not silent."""
+        if getattr(self, "_warned_flat_weights", False) or np.ptp(sw) > 0:
+            return
+        self._warned_flat_weights = True
+        warn(
+            "partial_fit normalises each call by its own mean weight, and the "
+            f"{sw.shape[0]} row(s) of this call all weigh {float(sw[0]):.4g}: "
+            "sample_weight and class_weight have no effect on its step (nor on any "
+            "call of one row, or of one class under class_weight). For them to "
+            "act, give each call rows of several classes and weights.",
+            UserWarning,
+        )
 
     def _partial_fit_classes(self, classes, first: bool):
         """``classes`` checked: required, unique and >= 2 on the first call; equal
@@ -1157,7 +1175,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 self._end_fit(monitor, val is not None)
             held = None
             if val_loss is not None:  # what the weights returned do on unseen data
-                held = (val_loss(params), val_host[1], val_host[2])
+                held = (val_loss(params), *val_host)
         restored = monitor.best_params is not None and (
             monitor.best_epoch != result.n_epochs
         )
@@ -1170,7 +1188,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.n_iter_ = result.n_epochs + (0 if fitting else self.n_iter_)
         self.t_ = result.t
         self.n_recoveries_ += guard.n_spikes
-        self._spike_streak = guard.state
+        # a stream after fit starts its own reference: the fit's best epoch is a
+        # training loss on rows fitted many times, not a loss on new rows
+        self._spike_streak = None if fitting else guard.state
         self._store_history()
         if not fitting:
             self._plateau_state = monitor.best_loss, monitor.no_improvement_count
@@ -1312,11 +1332,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             warn(msg, ConvergenceWarning)
         elif guard.n_spikes:
             factor = self._schedule_state["factor"]
+            last = self.history_[-1]  # the rate now: the schedule's, times the cuts
+            rate = last["learning_rate"] * (guard.cut if "event" in last else 1.0)
             warn(
                 _RECOVERED_MSG.format(
                     n=guard.n_spikes,
                     fold=1.0 / factor,
-                    rate=self.learning_rate_init * factor,
+                    rate=rate,
                     lr0=self.learning_rate_init,
                     advice=self._spike_advice(outcome.data),
                 ),
@@ -1359,9 +1381,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         X, y_idx, sw, rows = outcome.data
         prior = self._class_prior(y_idx, sw, rows)
         prior = prior[prior > 0]
-        if not outcome.fitting and (
-            y_idx.shape[0] < _MIN_STREAM_ROWS or prior.shape[0] < 2
-        ):  # a call too small to judge alone
+        if not outcome.fitting:  # a call is a few rows of a stream: judged as one
             self._warn_if_stream_at_chance(outcome)
             return
         if prior.shape[0] < 2:  # one class holds all the weight: nothing to beat
@@ -1404,32 +1424,33 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
 
     def _warn_if_stream_at_chance(self, outcome: _Outcome) -> None:
-        """``partial_fit`` calls too small to judge alone (a few rows, or one
-        class): the spike guard's pools of calls, their loss taken online (each
+        """``partial_fit``: the calls as the spike guard judged them (on their own
+        from 32 rows, else pooled to 32 or more), their loss taken online (each
         row before its update), against the class prior of the stream so far.
 
-        One pool of 32 rows is noisy (a good model streamed one row at a time
-        still has bad pools), so the warning needs ``_STREAM_POOLS`` pools in a
-        row at or above ``_BARELY`` times the prior's log-loss, once the stream has
-        seen ``10 * _MIN_STREAM_ROWS`` rows (before that a slow start looks the
-        same); it is given once per such run.
+        32 or 64 rows of a good model often score near the prior (a call's own
+        rows, a pool of one-row calls), so the warning needs ``_STREAM_POOLS``
+        judged calls or pools in a row at or above ``_BARELY`` times the prior's
+        log-loss, once the stream has seen ``10 * _MIN_STREAM_ROWS`` rows (before
+        that a slow start looks the same); it is given once per such run.
         """
         pool, counts = outcome.guard.judged_pool, self._stream_counts
-        if pool is None or self.t_ < 10 * _MIN_STREAM_ROWS:
+        if pool is None or counts is None or self.t_ < 10 * _MIN_STREAM_ROWS:
             return
         prior = counts[counts > 0] / counts.sum()
         if prior.shape[0] < 2:
             return
         entropy = float(-np.sum(prior * np.log(prior)))
         loss, n_rows = pool
-        bad = getattr(self, "_stream_bad_pools", 0)
-        self._stream_bad_pools = bad + 1 if loss >= _BARELY * entropy else 0
-        if self._stream_bad_pools != _STREAM_POOLS:
+        bad, rows = self._stream_bad or (0, 0)
+        near = loss >= _BARELY * entropy
+        self._stream_bad = (bad + 1, rows + n_rows) if near else (0, 0)
+        if self._stream_bad[0] != _STREAM_POOLS:
             return
+        rows = self._stream_bad[1]
         X = to_numpy(outcome.data[0])
         acts = forward([(to_numpy(W), to_numpy(b)) for W, b in self._params], X)
         dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
-        rows = _STREAM_POOLS * n_rows
         facts = {
             "dead": dead,
             "scale": float(abs(X).max()),
@@ -1448,6 +1469,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _chance_message(self, loss, entropy, facts) -> str:
         """Why a fit is at or near the class prior, and what to try."""
         dead, outcome = facts["dead"], facts["outcome"]
+        facts["barely"] = loss < 0.99 * entropy
         if dead:
             why = f"every unit of hidden layer(s) {dead} is inactive (dead ReLUs)"
         elif loss >= 0.99 * entropy:
@@ -1467,9 +1489,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         )
         if "online_rows" in facts:
             which = (
-                f" (the last of {_STREAM_POOLS} pools of calls in a row at or near "
-                f"the prior's, {facts['online_rows']} rows streamed, each measured "
-                "before its update)"
+                f" (the last of {_STREAM_POOLS} calls or pools of calls in a row at "
+                f"or near the prior's, {facts['online_rows']} rows streamed, each "
+                "measured before its update)"
             )
         return (
             f"Training ended {verdict} than predicting the class prior: training "
@@ -1520,6 +1542,11 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             f"the sample weights (the penalty is alpha / (2 S) with S = total sample "
             f"weight = {facts['total']:.4g})"
         )
+        if facts["barely"] and not facts["dead"]:
+            causes.append(
+                "or data that hold little more than the prior (noisy labels, weak "
+                "features): compare a LogisticRegression's training log-loss"
+            )
         if result.converged and facts["outcome"].fitting and not facts["dead"]:
             # a slow start that the stopping rule took for the end
             causes.append(
@@ -1531,40 +1558,50 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return causes
 
     def _warn_if_no_better_on_validation(self, outcome: _Outcome) -> None:
-        """Weights that predict the validation data no better than the training
-        class prior does are never returned silently (whatever chose them)."""
-        val_loss, y_val, sw_val = outcome.held
-        val_loss = float(val_loss)
+        """Weights chosen by the validation loss that predict the validation data
+        worse than the training class prior does are never returned silently.
+
+        Only for ``scoring='loss'``: another score chose the epoch for what it
+        measures, not for its log-loss (a score that cannot tell the epochs apart
+        is named by the class-prior check). A small validation part is noisy (30
+        rows of a good model can score worse than the prior), so the warning needs
+        the excess loss to be more than twice its standard error.
+        """
+        if self.scoring not in ("loss", None):
+            return
+        val_loss, X_val, y_val, sw_val = outcome.held
         prior = self._class_prior(*outcome.data[1:])
         w = np.ones(y_val.shape[0]) if sw_val is None else np.asarray(sw_val)
-        seen = prior[y_val] > 0
-        if not np.all(seen[w > 0]):  # the prior cannot predict a validation class
+        keep = w > 0
+        if not np.all(prior[y_val[keep]] > 0):  # the prior cannot predict a class
             return
-        prior_loss = float(-np.sum(w[seen] * np.log(prior[y_val[seen]])) / w.sum())
-        if val_loss < prior_loss:
+        y, w = y_val[keep], w[keep]
+        prior_rows = -np.log(prior[y])
+        if float(val_loss) < np.sum(w * prior_rows) / w.sum():
+            return
+        # per row, on the host (rare): the held weights' loss minus the prior's
+        X = to_numpy(_take_rows(X_val, np.flatnonzero(keep)))
+        log_proba = log_softmax(
+            forward([(to_numpy(W), to_numpy(b)) for W, b in self._params], X)[-1]
+        )
+        diff = -log_proba[np.arange(y.shape[0]), y] - prior_rows
+        mean = float(np.sum(w * diff) / w.sum())
+        se = float(np.sqrt(np.sum(w**2 * (diff - mean) ** 2)) / w.sum())
+        if mean <= 2 * se:
             return
         which = (
-            f" (the weights of epoch {self.best_epoch_}, the best by "
-            f"scoring={self.scoring!r})"
+            f" (the weights of epoch {self.best_epoch_}, the best on it)"
             if outcome.restored
             else ""
         )
-        causes = [
+        warn(
+            "On the validation data the model is worse than predicting the class "
+            f"prior: validation log-loss {float(val_loss):.4g}{which}, the prior's "
+            f"{float(val_loss) - mean:.4g}, worse by more than twice the standard "
+            f"error ({se:.2g}) over {y.shape[0]} rows. Likely causes and fixes: "
             "features that carry little signal for this many training rows, or a "
             f"model that overfits them: a larger alpha (now {self.alpha_:.4g}) or "
-            "more data"
-        ]
-        if outcome.restored and self.scoring not in ("loss", None):
-            causes.insert(
-                0,
-                f"a score other than the loss (scoring={self.scoring!r}) may not tell "
-                "the epochs apart on a small validation part: scoring='loss' or a "
-                "larger validation_fraction",
-            )
-        warn(
-            "On the validation data the model is no better than predicting the "
-            f"class prior: validation log-loss {val_loss:.4g}{which}, the prior's "
-            f"{prior_loss:.4g}. Likely causes and fixes: {'; '.join(causes)}.",
+            "more data.",
             ConvergenceWarning,
         )
 

@@ -357,7 +357,7 @@ class SpikeGuard:
     min_rows: int = 0
     pooled_loss: float = 0.0  # sum of n * mean loss over the calls pooled so far
     pooled_rows: int = 0
-    judged_pool: tuple | None = None  # (mean loss, rows) of a pool judged this call
+    judged_pool: tuple | None = None  # (mean loss, rows) judged this call (a stream)
     cut: float = 0.25
     patience: int = 5
     max_spikes: int = 10
@@ -380,6 +380,8 @@ class SpikeGuard:
         its mean loss, and emptied.
         """
         if n_rows >= self.min_rows or not math.isfinite(loss):
+            if self.min_rows and math.isfinite(loss):
+                self.judged_pool = (loss, n_rows)
             return loss, True
         self.pooled_loss += loss * n_rows
         self.pooled_rows += n_rows
@@ -548,7 +550,7 @@ def fit_epochs(
     for epoch in range(epoch_offset + 1, epoch_offset + n_epochs + 1):
         start.save(params, epoch - 1, math.nan)
         try:
-            record, stats, data_loss, go_on = _epoch(
+            record, stats, data_loss, go_on, plateau = _epoch(
                 params, optimizer, schedule, data, epoch, result.t, alpha, rng,
                 guard, start, validate, stop_requested,
             )  # fmt: skip
@@ -577,8 +579,10 @@ def fit_epochs(
         if on_epoch_end is not None and on_epoch_end(record):
             result.stopped_by_callback = True
             return result
-        if monitor is not None and _plateau_ends(
-            monitor, schedule, record, params, log
+        if (
+            monitor is not None
+            and plateau is not None
+            and _plateau_ends(monitor, schedule, record, params, log, plateau)
         ):
             result.converged = True
             return result
@@ -639,8 +643,8 @@ def _epoch(
 ):  # fmt: skip
     """Train one epoch, then let the guard judge it (and validate if it stands).
 
-    Returns the history record, the epoch's stats, its mean cross-entropy and
-    False when the guard gives up.
+    Returns the history record, the epoch's stats, its mean cross-entropy, False
+    when the guard gives up, and the loss the plateau rule watches (None: none).
     """
     tic = time.perf_counter()
     lr = schedule.rate(epoch - 1, t)
@@ -664,14 +668,15 @@ def _epoch(
     if own:
         guard.first_reference(stats, alpha, start.params)
     judged_loss, judged = guard.pool(data_loss, stats.n_seen)
-    # a small call's objective weighs the penalty by its few rows: only an
-    # infinite one says anything
-    objective = train_loss if own or train_loss == math.inf else math.nan
+    # a stream's calls weigh the penalty by their own rows and batch size, so
+    # their objectives do not compare: there only an infinite one says anything
+    stream = guard.min_rows > 0
+    objective = math.nan if stream and train_loss != math.inf else train_loss
     go_on = True
     if guard.is_spike(judged_loss, objective, judged):
         threshold = guard.threshold()
         go_on = guard.roll_back(params, optimizer, judged_loss)
-        record["event"] = _spike_event(guard, judged_loss, threshold, lr)
+        record["event"] = _spike_event(guard, judged_loss, threshold, lr, objective)
         schedule.cut(guard.cut)
     else:
         if judged:  # a call still in the pool ends no run of spikes
@@ -679,14 +684,18 @@ def _epoch(
         if validate is not None:
             record["val_loss"], record["val_score"] = validate(params)
     record.update(learning_rate=lr, time=time.perf_counter() - tic)
-    return record, stats, data_loss, go_on
+    # what the plateau rule watches: in a stream, the judged calls and pools only
+    # (a few rows' loss would look like a plateau every few calls, and the
+    # adaptive rate would fall to its floor), by their cross-entropy
+    plateau = (judged_loss if judged else None) if stream else train_loss
+    return record, stats, data_loss, go_on, plateau
 
 
-def _plateau_ends(monitor, schedule, record, params, log) -> bool:
-    """Tell the monitor about the epoch; on a plateau, divide the rate (adaptive)
-    or say that training ends."""
+def _plateau_ends(monitor, schedule, record, params, log, loss) -> bool:
+    """Tell the monitor about the epoch (``loss``: what it watches without
+    validation); on a plateau, divide the rate (adaptive) or say training ends."""
     epoch = record["epoch"]
-    if not monitor.update(epoch, record["train_loss"], record.get("val_score"), params):
+    if not monitor.update(epoch, loss, record.get("val_score"), params):
         return False
     if not schedule.on_plateau():
         if log is not None:
@@ -702,11 +711,21 @@ def _plateau_ends(monitor, schedule, record, params, log) -> bool:
     return True
 
 
-def _spike_event(guard: SpikeGuard, loss: float, threshold: float, lr: float) -> str:
+def _spike_event(
+    guard: SpikeGuard, loss: float, threshold: float, lr: float, objective: float
+) -> str:
+    if not math.isfinite(loss) or loss > threshold:
+        what = f"cross-entropy {loss:.4g} > {threshold:.4g} (2 x best + log(n_classes))"
+    else:  # the objective tripped it (see SpikeGuard.is_spike)
+        bound = 2.0 * guard.start_objective + math.log(guard.n_classes)
+        what = (
+            f"objective {objective:.4g} > {bound:.4g} (2 x the starting objective + "
+            "log(n_classes))"
+        )
     return (
-        f"loss spike: cross-entropy {loss:.4g} > {threshold:.4g} (2 x best + "
-        f"log(n_classes)); weights rolled back to the end of epoch {guard.best.epoch}, "
-        f"velocities reset, learning rate {lr:.3g} -> {lr * guard.cut:.3g}"
+        f"loss spike: {what}; weights rolled back to the end of epoch "
+        f"{guard.best.epoch}, velocities reset, learning rate {lr:.3g} -> "
+        f"{lr * guard.cut:.3g}"
     )
 
 

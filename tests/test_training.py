@@ -217,13 +217,26 @@ def test_spike_guard_judges_an_epoch_of_few_rows_by_finiteness_alone():
     assert guard.is_spike(1.0, math.inf, judged=False)
 
 
+def test_epochs_of_fewer_than_min_rows_are_pooled_and_judged_by_the_pool_mean():
+    guard = SpikeGuard(n_classes=2, min_rows=32)
+    assert guard.pool(1.0, 10) == (1.0, False)
+    assert guard.pool(3.0, 10) == (3.0, False)
+    # 10 x 1 + 10 x 3 + 12 x 2 = 64 over 32 rows: judged, the first reference
+    assert guard.pool(2.0, 12) == (2.0, True)
+    assert guard.judged_pool == (2.0, 32) and guard.best.loss == 2.0
+    assert guard.pooled_rows == 0
+    assert guard.pool(5.0, 40) == (5.0, True)  # large enough on its own
+    assert guard.pool(math.inf, 1) == (math.inf, True)  # never pooled
+
+
 @pytest.mark.parametrize("min_rows", [0, 32])
-def test_an_epoch_of_fewer_than_min_rows_is_no_spike_reference(min_rows):
+def test_a_fit_of_fewer_rows_than_min_rows_sets_no_reference_until_pooled(min_rows):
     X, y, params = _setup(n=10)
     guard = SpikeGuard(n_classes=3, min_rows=min_rows)
     guard.resume(None, params, 0)
     _train(params, X, y, lr=0.1, n_epochs=3, batch_size=5, guard=guard)
     assert math.isfinite(guard.best.loss) == (min_rows <= 10)
+    assert guard.pooled_rows == (0 if min_rows <= 10 else 30)
 
 
 def test_stopping_monitor_of_a_fresh_fit_takes_its_first_epoch_as_best():
