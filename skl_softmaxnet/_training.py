@@ -350,7 +350,8 @@ class SpikeGuard:
     hard row against an easy one; a batch of one class after another). Calls of
     fewer rows are pooled (``pool``) until they hold ``min_rows``, and the pool's
     mean loss is judged as an epoch's; until then a call spikes only when its loss
-    is not finite.
+    is not finite. In a stream ``best`` is a running mean of the judged losses
+    (see ``improved``), and a spike goes back to the call's starting weights.
     """
 
     n_classes: int
@@ -430,7 +431,15 @@ class SpikeGuard:
         """
         self.streak = self.consecutive = 0
         self.last_spike = math.inf
-        if loss < self.best.loss:
+        if self.min_rows:
+            # a stream: each judged loss is on other rows, and the lowest of many
+            # noisy pools is biased low (a good model's next pool "spiked" past
+            # it), so the reference is their running mean; the weights to go back
+            # to are this call's start, which ``resume`` saved
+            ref = self.best.loss
+            ref = loss if ref == math.inf else 0.8 * ref + 0.2 * loss
+            self.best.loss, self.best.epoch = ref, start.epoch
+        elif loss < self.best.loss:
             self.best.save(start.params, start.epoch, loss)
 
     def roll_back(self, params, optimizer, loss: float) -> bool:

@@ -235,6 +235,24 @@ def test_partial_fit_streams_of_single_rows_or_one_class_batches_are_no_spikes()
     assert hot.n_recoveries_ >= 1
 
 
+def test_a_stream_after_fit_raises_no_false_spikes_or_prior_warnings():
+    # the fit's best epoch (a loss on rows fitted many times) made new rows look
+    # like spikes, the lowest of many noisy pools did too, and 32-row calls of a
+    # good model were judged alone: 15 to 65 warnings on a model that never moved
+    X, y = make_classification(5000, 20, n_informative=5, random_state=1)
+    clf = SoftmaxNetClassifier(random_state=0).fit(X[:2000], y[:2000])
+    recoveries = clf.n_recoveries_
+    said = []
+    for rows in (16, 32):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for i in range(2000, 5000, rows):
+                clf.partial_fit(X[i : i + rows], y[i : i + rows])
+        said += [str(w.message) for w in caught]
+    assert clf.n_recoveries_ == recoveries and not said, said[:2]
+    assert clf.score(X[:2000], y[:2000]) > 0.8
+
+
 def test_a_stream_stuck_at_the_prior_warns_once_and_a_learning_one_is_silent():
     # one row per call: no call can be judged alone (one class), the pools of 32
     # rows are; five in a row near the prior's log-loss warn, once
