@@ -152,6 +152,15 @@ def _move(a, xp, device):
     return move_to(a, xp=xp, device=device)
 
 
+def _prior_entropy(counts: np.ndarray) -> float | None:
+    """The log-loss of predicting the class frequencies ``counts`` (weighted); None
+    when one class holds all the weight (nothing to beat)."""
+    prior = counts[counts > 0] / counts.sum()
+    if prior.shape[0] < 2:
+        return None
+    return float(-np.sum(prior * np.log(prior)))
+
+
 def _all_rows_equal(X) -> bool:
     """Every row of the (host) matrix X is the same."""
     if X.shape[0] < 2:
@@ -763,6 +772,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._spike_streak = None  # SpikeGuard.state after each partial_fit call
         self._stream_counts = None  # partial_fit: class weight seen, over the calls
         self._stream_bad = None  # ... and (calls near the prior in a row, their rows)
+        self._warned_flat_weights = False  # _warn_flat_weights: once per stream
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
         self.feature_mean_ = self.feature_scale_ = None
         self._store_history()
@@ -1174,7 +1184,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if fitting:
                 self._end_fit(monitor, val is not None)
             held = None
-            if val_loss is not None:  # what the weights returned do on unseen data
+            if val_loss is not None and self.scoring in ("loss", None):
+                # what the weights returned do on unseen data (see the check)
                 held = (val_loss(params), *val_host)
         restored = monitor.best_params is not None and (
             monitor.best_epoch != result.n_epochs
@@ -1365,6 +1376,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
         return counts / counts.sum()
 
+    def _host_forward(self, X) -> tuple[np.ndarray, list[int]]:
+        """The logits of host rows X, and the hidden layers (1-based) where no unit
+        is active: the checks' rare forward pass, on the host whatever the
+        weights' namespace."""
+        acts = forward([(to_numpy(W), to_numpy(b)) for W, b in self._params], X)
+        dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
+        return acts[-1], dead
+
     def _warn_if_chance_level(self, outcome: _Outcome) -> None:
         """A model no better, or barely better, than the class prior is never
         returned silently.
@@ -1377,16 +1396,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         called after 10 epochs, before which a slow start looks the same (a
         ``max_iter`` below 10 warns on its own).
         """
-        result = outcome.result
-        X, y_idx, sw, rows = outcome.data
-        prior = self._class_prior(y_idx, sw, rows)
-        prior = prior[prior > 0]
         if not outcome.fitting:  # a call is a few rows of a stream: judged as one
             self._warn_if_stream_at_chance(outcome)
             return
-        if prior.shape[0] < 2:  # one class holds all the weight: nothing to beat
+        result = outcome.result
+        X, y_idx, sw, rows = outcome.data
+        entropy = _prior_entropy(self._class_prior(y_idx, sw, rows))
+        if entropy is None:
             return
-        entropy = float(-np.sum(prior * np.log(prior)))
         if not (outcome.restored or result.data_loss >= _BARELY * entropy):
             return  # (a NaN loss: no epoch to judge)
         if rows is not None:
@@ -1398,16 +1415,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         total_n = n if sw_n is None else float(sw_n.sum())
         if total_n <= 0:
             return
-        params = [(to_numpy(W), to_numpy(b)) for W, b in self._params]
-        acts = forward(params, X)
-        log_proba = log_softmax(acts[-1])
-        loss = weighted_cross_entropy(log_proba, y_idx[:n], sw_n) / total_n
-        dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
+        logits, dead = self._host_forward(X)
+        loss = weighted_cross_entropy(log_softmax(logits), y_idx[:n], sw_n) / total_n
         over = result.converged or result.interrupted or outcome.restored
         if loss < _BARELY * entropy or not (dead or over or len(self.history_) >= 10):
             return
-        first = len(self.history_) - result.n_epochs if outcome.fitting else 0
-        kept = [r["train_loss"] for r in self.history_[first:] if "event" not in r]
+        runs = self.history_[len(self.history_) - result.n_epochs :]  # this fit's
+        kept = [r["train_loss"] for r in runs if "event" not in r]
         facts = {
             "dead": dead,
             "scale": float(abs(X).max()),
@@ -1437,20 +1451,18 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         pool, counts = outcome.guard.judged_pool, self._stream_counts
         if pool is None or counts is None or self.t_ < 10 * _MIN_STREAM_ROWS:
             return
-        prior = counts[counts > 0] / counts.sum()
-        if prior.shape[0] < 2:
+        entropy = _prior_entropy(counts)
+        if entropy is None:
             return
-        entropy = float(-np.sum(prior * np.log(prior)))
         loss, n_rows = pool
-        bad, rows = self._stream_bad or (0, 0)
+        bad, rows = getattr(self, "_stream_bad", None) or (0, 0)  # (older pickles)
         near = loss >= _BARELY * entropy
         self._stream_bad = (bad + 1, rows + n_rows) if near else (0, 0)
         if self._stream_bad[0] != _STREAM_POOLS:
             return
         rows = self._stream_bad[1]
         X = to_numpy(outcome.data[0])
-        acts = forward([(to_numpy(W), to_numpy(b)) for W, b in self._params], X)
-        dead = [i + 1 for i, a in enumerate(acts[1:-1]) if not np.any(a > 0)]
+        _, dead = self._host_forward(X)
         facts = {
             "dead": dead,
             "scale": float(abs(X).max()),
@@ -1469,7 +1481,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
     def _chance_message(self, loss, entropy, facts) -> str:
         """Why a fit is at or near the class prior, and what to try."""
         dead, outcome = facts["dead"], facts["outcome"]
-        facts["barely"] = loss < 0.99 * entropy
         if dead:
             why = f"every unit of hidden layer(s) {dead} is inactive (dead ReLUs)"
         elif loss >= 0.99 * entropy:
@@ -1496,10 +1507,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return (
             f"Training ended {verdict} than predicting the class prior: training "
             f"log-loss {loss:.4g}{which}, the prior's {entropy:.4g}; {why}. Likely "
-            f"causes and fixes: {'; '.join(self._chance_causes(facts))}."
+            f"causes and fixes: {'; '.join(self._chance_causes(facts, verdict))}."
         )
 
-    def _chance_causes(self, facts) -> list[str]:
+    def _chance_causes(self, facts, verdict: str) -> list[str]:
         result = facts["outcome"].result
         if facts["same_rows"]:  # then nothing else matters
             return [
@@ -1542,7 +1553,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             f"the sample weights (the penalty is alpha / (2 S) with S = total sample "
             f"weight = {facts['total']:.4g})"
         )
-        if facts["barely"] and not facts["dead"]:
+        if verdict == "barely better" and not facts["dead"]:
             causes.append(
                 "or data that hold little more than the prior (noisy labels, weak "
                 "features): compare a LogisticRegression's training log-loss"
@@ -1567,8 +1578,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         rows of a good model can score worse than the prior), so the warning needs
         the excess loss to be more than twice its standard error.
         """
-        if self.scoring not in ("loss", None):
-            return
         val_loss, X_val, y_val, sw_val = outcome.held
         prior = self._class_prior(*outcome.data[1:])
         w = np.ones(y_val.shape[0]) if sw_val is None else np.asarray(sw_val)
@@ -1580,10 +1589,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if float(val_loss) < np.sum(w * prior_rows) / w.sum():
             return
         # per row, on the host (rare): the held weights' loss minus the prior's
-        X = to_numpy(_take_rows(X_val, np.flatnonzero(keep)))
-        log_proba = log_softmax(
-            forward([(to_numpy(W), to_numpy(b)) for W, b in self._params], X)[-1]
+        logits, _ = self._host_forward(
+            to_numpy(_take_rows(X_val, np.flatnonzero(keep)))
         )
+        log_proba = log_softmax(logits)
         diff = -log_proba[np.arange(y.shape[0]), y] - prior_rows
         mean = float(np.sum(w * diff) / w.sum())
         se = float(np.sqrt(np.sum(w**2 * (diff - mean) ** 2)) / w.sum())
