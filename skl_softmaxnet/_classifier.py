@@ -239,6 +239,12 @@ _DECAY_ADVICE = (
 )
 # partial_fit: calls smaller than this are judged by finiteness alone (SpikeGuard)
 _MIN_STREAM_ROWS = 32
+_SMALL_FIRST_CALL = (
+    "standardize=True takes the feature statistics from the first partial_fit call, "
+    "which has {n} row(s): too few for a mean and a scale per feature. Give the "
+    "first call a larger sample (a few hundred rows), or set standardize=False and "
+    "scale the stream with a StandardScaler fitted on a sample."
+)
 # partial_fit: pools in a row near the class prior before a stream is called stuck
 _STREAM_POOLS = 5
 
@@ -777,9 +783,18 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self.feature_mean_ = self.feature_scale_ = None
         self._store_history()
 
-    def _move_state(self, X) -> None:
-        """Move the weights (and velocities) to X's namespace and device if they are
-        elsewhere: a warm start or partial_fit on data that moved."""
+    def _continue_on(self, X, how: str) -> None:
+        """The fitted network continues on X (``how``: a warm fit or partial_fit):
+        ``hidden_layer_sizes`` must still describe it; the weights (and velocities)
+        move to X's namespace and device if they are elsewhere (the data moved)."""
+        fitted = tuple(W.shape[1] for W, _ in self._params[:-1])
+        if tuple(self._hidden_sizes()) != fitted:
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r}, but the fitted "
+                f"network's hidden layers are {fitted}: {how} continues training "
+                "the fitted network. Use warm_start=False (or clone the estimator) "
+                "to train a new one."
+            )
         xp, device = _namespace(X)
         if _namespace(self.coefs_[0]) == (xp, device):
             return
@@ -889,9 +904,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if not warm:
                 self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
             else:
-                self._check_architecture("warm_start=True")
                 self._velocities = None  # a fresh optimizer, as MLPClassifier
-                self._move_state(X)
+                self._continue_on(X, "warm_start=True")
                 self._cast_weights(X.dtype)
             self._schedule_state = self._plateau_state = None
             self.early_stopping_ = self._early_stopping(X.shape[0])
@@ -923,17 +937,6 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 f"({classes[0]!r}) in y."
             )
         return classes
-
-    def _check_architecture(self, how: str) -> None:
-        """``hidden_layer_sizes`` still describes the network a warm fit continues."""
-        fitted = tuple(W.shape[1] for W, _ in self._params[:-1])
-        if tuple(self._hidden_sizes()) != fitted:
-            raise ValueError(
-                f"hidden_layer_sizes={self.hidden_layer_sizes!r}, but the fitted "
-                f"network's hidden layers are {fitted}: {how} continues training "
-                "the fitted network. Use warm_start=False (or clone the estimator) "
-                "to train a new one."
-            )
 
     def _validation_part(
         self, X, y_idx, sw, X_val, y_val, sample_weight_val, class_weights, rng
@@ -1052,34 +1055,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 rng = check_random_state(self.random_state)
                 self._init_state(X.shape[1], len(classes), X.dtype, rng, *_namespace(X))
             else:
-                self._check_architecture("partial_fit")
-                self._move_state(X)
+                self._continue_on(X, "partial_fit")
                 if self.coefs_[0].dtype != X.dtype:
                     X = _astype(X, self.coefs_[0].dtype)
             self._resolve_auto(
                 X.shape[0], _n_weighted(sw, None, X.shape[0]), stream=True
             )
-            one_class = self.class_weight is not None and np.all(y_idx == y_idx[0])
-            if sw is not None and (sw.shape[0] == 1 or one_class):
-                self._warn_flat_weights(sw)
-            counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
-            if getattr(self, "_stream_counts", None) is not None:
-                counts = counts + self._stream_counts
-            self._stream_counts = counts
-            if not self.standardize:
-                self.feature_mean_ = self.feature_scale_ = None
-            elif self.feature_mean_ is None:  # the first call's statistics, kept
-                self._fit_scaling(X, sw, None, fresh=first)
-                if X.shape[0] < _MIN_STREAM_ROWS:
-                    warn(
-                        "standardize=True takes the feature statistics from the "
-                        f"first partial_fit call, which has {X.shape[0]} row(s): too "
-                        "few for a mean and a scale per feature. Give the first call "
-                        "a larger sample (a few hundred rows), or set "
-                        "standardize=False and scale the stream with a StandardScaler "
-                        "fitted on a sample.",
-                        UserWarning,
-                    )
+            self._add_to_stream(X, y_idx, sw, first)
             rng = None
             if self.shuffle:
                 seed = (self._shuffle_seed + len(self.history_)) % _INT32_MAX
@@ -1090,6 +1072,24 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             )  # fmt: skip
         self._report(outcome)
         return self
+
+    def _add_to_stream(self, X, y_idx, sw, first: bool) -> None:
+        """What a ``partial_fit`` call adds to the stream: its class weight (the
+        stream's prior), the first call's feature statistics (kept), and the
+        warnings its weights or size call for."""
+        one_class = self.class_weight is not None and np.all(y_idx == y_idx[0])
+        if sw is not None and (sw.shape[0] == 1 or one_class):
+            self._warn_flat_weights(sw)
+        counts = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
+        if getattr(self, "_stream_counts", None) is not None:  # (older pickles)
+            counts = counts + self._stream_counts
+        self._stream_counts = counts
+        if not self.standardize:
+            self.feature_mean_ = self.feature_scale_ = None
+        elif self.feature_mean_ is None:  # the first call's statistics, kept
+            self._fit_scaling(X, sw, None, fresh=first)
+            if X.shape[0] < _MIN_STREAM_ROWS:
+                warn(_SMALL_FIRST_CALL.format(n=X.shape[0]), UserWarning)
 
     def _warn_flat_weights(self, sw) -> None:
         """Once per stream: weights that cannot act on a call are not silent."""
@@ -1139,31 +1139,20 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """
         scaling = self._scaling()
         X_train, y_train, sw_train = self._training_arrays(X, y_idx, sw, scaling)
-        val_host = val
-        if val is not None:
-            val = self._training_arrays(*val, scaling)
+        val_dev = None if val is None else self._training_arrays(*val, scaling)
         params = self._params
         optimizer = SGD(self.momentum, self.nesterovs_momentum, self._velocities)
-        schedule = LearningRateSchedule(
-            self.learning_rate,
-            self.learning_rate_init,
-            power_t=self.power_t,
-            max_iter=self.max_iter_,
-            warmup_iters=self.warmup_iters,
-            state=self._schedule_state,
-        )
+        schedule = self._schedule()
         monitor = self._monitor(fitting, val is not None)
-        guard = SpikeGuard(
-            n_classes=self.classes_.shape[0],
-            min_rows=0 if fitting else _MIN_STREAM_ROWS,
-        )
+        min_rows = 0 if fitting else _MIN_STREAM_ROWS  # a stream pools small calls
+        guard = SpikeGuard(n_classes=self.classes_.shape[0], min_rows=min_rows)
         # partial_fit: spikes in a row, and the reference losses, count across calls
         start = 0 if fitting else self.n_iter_
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
         with self._standardised(params, scaling):
             validate = val_loss = None
             if val is not None:
-                validate, val_loss = self._make_validator(*val)
+                validate, val_loss = self._make_validator(*val_dev)
                 score = validate(params)[1]  # fails here, not mid-training, if it does
                 if warm:
                     monitor.start(score, params)
@@ -1181,16 +1170,21 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 )  # fmt: skip
             finish_callbacks()
             self._store_run(result, optimizer, schedule, guard, monitor, fitting)
+            held, restored = None, False
             if fitting:
-                self._end_fit(monitor, val is not None)
-            held = None
-            if val_loss is not None and self.scoring in ("loss", None):
-                # what the weights returned do on unseen data (see the check)
-                held = (val_loss(params), *val_host)
-        restored = monitor.best_params is not None and (
-            monitor.best_epoch != result.n_epochs
-        )
+                held, restored = self._end_fit(monitor, result, val_loss, val)
         return _Outcome(result, guard, fitting, (X, y_idx, sw, rows), held, restored)
+
+    def _schedule(self) -> LearningRateSchedule:
+        """The learning-rate schedule, where the last call left it (if it did)."""
+        return LearningRateSchedule(
+            self.learning_rate,
+            self.learning_rate_init,
+            power_t=self.power_t,
+            max_iter=self.max_iter_,
+            warmup_iters=self.warmup_iters,
+            state=self._schedule_state,
+        )
 
     def _store_run(self, result, optimizer, schedule, guard, monitor, fitting) -> None:
         """What the next ``partial_fit`` call (or warm fit) continues from."""
@@ -1280,8 +1274,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             no_improvement_count=count,
         )
 
-    def _end_fit(self, monitor: StoppingMonitor, has_val: bool) -> None:
-        """Restore the best validation epoch, and say what the weights are."""
+    def _end_fit(self, monitor: StoppingMonitor, result, val_loss, val) -> tuple:
+        """Restore the best validation epoch, and say what the weights are.
+
+        Returns ``(held, restored)`` for ``_Outcome``: with ``scoring='loss'`` the
+        validation loss of the weights returned, with the validation ``(X, y,
+        sw)`` (else None), and whether they are an earlier epoch's than the last.
+        """
+        has_val = val is not None
         self.best_epoch_ = max(monitor.best_epoch, 0)
         # no score describes the weights held: a warm fit without validation data,
         # or a fresh fit that ended before its first epoch was scored
@@ -1294,6 +1294,13 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                     f"Restored the weights of epoch {self.best_epoch_} (best "
                     f"validation score {self.best_validation_score_:.6g})."
                 )
+        held = None
+        if has_val and self.scoring in ("loss", None):  # for the validation check
+            held = (val_loss(self._params), *val)
+        restored = monitor.best_params is not None and (
+            monitor.best_epoch != result.n_epochs
+        )
+        return held, restored
 
     def _spike_advice(self, data) -> str:
         """What to do about loss spikes, for the ``(X, y_idx, sw, rows)`` trained on."""
