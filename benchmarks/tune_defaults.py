@@ -607,6 +607,79 @@ CANDIDATES += [
 # 0.922 (column stds 9.4x apart), cs5 is neutral there but misses raw ionosphere by
 # more (-0.018) than the defaults; neither adopted (recommended.md, round 5).
 
+
+class EstimatorProbe(SoftmaxNetClassifier):
+    """Stage R: a rule tried on the estimator itself, its own ``'auto'`` values and
+    internal standardisation included (``AutoNet`` rebuilds both outside it, which
+    moves results by a test row here and there). Class attributes, set per candidate
+    by :func:`make_factory`:
+
+    * ``binary_alpha_c``: ``alpha_ = max(0.03, binary_alpha_c * batch_size_ / n)`` for
+      two classes, the prior strength of ``_AUTO_ALPHA_C`` (3) otherwise;
+    * ``centre``: with ``standardize=True``, the columns are only centred, not divided
+      by their stds, when every non-constant column's std is in ``[1/centre, centre]``;
+    * ``common``: ... divided by one common scale, the RMS of the stds, when those
+      are within a factor ``common`` of each other (``standardize=("common", R)``).
+
+    Both scaling rules are the identity on StandardScaler output.
+    """
+
+    binary_alpha_c = None
+    centre = None
+    common = None
+
+    def _resolve_auto(self, n_train, n_weighted, *, stream):
+        super()._resolve_auto(n_train, n_weighted, stream=stream)
+        two = len(self.classes_) == 2
+        if self.binary_alpha_c and self.alpha == "auto" and not stream and two:
+            self.alpha_ = max(0.03, self.binary_alpha_c * self.batch_size_ / n_train)
+
+    def _fit_scaling(self, X, sw, rows, *, fresh):
+        super()._fit_scaling(X, sw, rows, fresh=False)
+        if self.feature_scale_ is None:
+            return
+        scale = self.feature_scale_
+        w = np.ones(X.shape[0])
+        if rows is not None:
+            w = np.zeros(X.shape[0])
+            w[rows] = 1.0
+        if sw is not None:
+            w = w * sw
+        keep = np.average((X - self.feature_mean_) ** 2, axis=0, weights=w) > 0
+        s = scale[keep]
+        unit = s.size and self.centre and 1 / self.centre <= s.min()
+        if unit and s.max() <= self.centre:
+            scale = np.ones_like(scale)
+        elif s.size and self.common and s.max() <= self.common * s.min():
+            scale = np.where(keep, np.sqrt(np.mean(s * s)), 1.0).astype(scale.dtype)
+        self.feature_scale_ = scale
+        if fresh:
+            self._scaling().fold(self._params)
+
+
+def _probe(c2=None, centre=None, common=None):
+    return {"probe_binary_alpha_c": c2, "probe_centre": centre, "probe_common": common}
+
+
+# Stage R (round 6, raw ionosphere and raw iris, the last two misses): a weaker prior
+# for binary problems, c2 (round 1's alpha_ck, measured through the estimator), as a
+# map over c2 on sonar and ionosphere (scaled sonar needs c2 >= 2.3, raw ionosphere
+# c2 <= 2.3 at seeds 0-4: c2 = 2.3 is the one value that passes both; 2.2 and 2.4
+# each fail by one test row), with a raw-only scaling rule for iris (centre-only,
+# centre=3; common scale, R=5). R.c2_23.centre3 meets every target of both panels at
+# seeds 0-4, but on the held-out sets (scaled) it loses pima -0.011, bands -0.008,
+# heart -0.006 and log-loss on four of the five binary sets: chosen by the noise of
+# five splits, not adopted (recommended.md, round 6).
+CANDIDATES += [
+    C(f"R.c2_{round(10 * c)}", "R", {}, **_probe(c2=c))
+    for c in (1.0, 1.5, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 3.0, 4.0)
+]
+CANDIDATES += [
+    C(f"R.c2_{round(10 * c)}.cs5", "R", {}, **_probe(c2=c, common=5.0))
+    for c in (2.0, 2.2, 2.3, 2.5, 2.7, 3.0)
+]
+CANDIDATES += [C("R.c2_23.centre3", "R", {}, **_probe(c2=2.3, centre=3.0))]
+
 CANDIDATES += [
     # With internal standardisation (for the raw-feature panel, --unscaled)
     C(
@@ -638,6 +711,11 @@ def spec_key(c):
 
 def make_factory(c):
     params, auto = c["params"], c["auto"]
+    if any(k.startswith("probe_") for k in auto):
+        rules = {k[6:]: v for k, v in auto.items() if k.startswith("probe_")}
+        probe = type("Probe", (EstimatorProbe,), rules)
+        offset = auto.get("seed_offset", 0)
+        return lambda seed: probe(random_state=seed + offset, **params)
     if not auto:
         return lambda seed: SoftmaxNetClassifier(random_state=seed, **params)
     return lambda seed: AutoNet(params, random_state=seed, **auto)

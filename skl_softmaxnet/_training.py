@@ -279,6 +279,13 @@ class StoppingMonitor:
     weights training starts from (epoch 0), so a fit that never beats the previous
     one keeps its weights; a fresh fit never calls it: its random starting weights
     are no model to return, however they score.
+
+    ``window_rows`` (a ``partial_fit`` stream): the plateau counter sees one loss
+    per window of at least that many rows, the mean of the judged losses in it
+    (``observe``): a call's online loss is measured on rows it has not seen, and the
+    lowest of many small, noisy calls is biased low, so most calls would "fail to
+    improve" on it while the model is still learning, and ``'adaptive'`` would cut
+    the rate to its floor within a few hundred rows.
     """
 
     tol: float
@@ -290,6 +297,22 @@ class StoppingMonitor:
     best_epoch: int = -1
     no_improvement_count: int = 0
     best_params: list | None = field(default=None, repr=False)
+    window_rows: int = 0
+    window_loss: float = 0.0  # sum of rows * loss over the window so far
+    window_n: int = 0
+
+    def observe(self, loss: float, n_rows: int) -> float | None:
+        """The loss the plateau counter sees for ``n_rows`` rows of mean ``loss``:
+        the window's mean once it holds ``window_rows`` rows, else None."""
+        if n_rows >= self.window_rows and self.window_n == 0:
+            return loss
+        self.window_loss += loss * n_rows
+        self.window_n += n_rows
+        if self.window_n < self.window_rows:
+            return None
+        mean = self.window_loss / self.window_n
+        self.window_loss, self.window_n = 0.0, 0
+        return mean
 
     def start(self, val_score: float, params) -> None:
         """The starting weights are the best so far (epoch 0)."""
@@ -352,6 +375,9 @@ class SpikeGuard:
     mean loss is judged as an epoch's; until then a call spikes only when its loss
     is not finite. In a stream ``best`` is a running mean of the judged losses
     (see ``improved``), and a spike goes back to the call's starting weights.
+    ``comparable`` is False for a call whose classes are not the stream's mix so far
+    (a new class, or a stream ordered by class): its loss measures the shift, not
+    the step, so it too is judged by finiteness alone, and sets no reference.
     """
 
     n_classes: int
@@ -359,6 +385,7 @@ class SpikeGuard:
     pooled_loss: float = 0.0  # sum of n * mean loss over the calls pooled so far
     pooled_rows: int = 0
     judged_pool: tuple | None = None  # (mean loss, rows) judged this call (a stream)
+    comparable: bool = True
     cut: float = 0.25
     patience: int = 5
     max_spikes: int = 10
@@ -378,8 +405,10 @@ class SpikeGuard:
 
         With ``min_rows`` 0, or ``n_rows >= min_rows``: the epoch's own. Otherwise
         the epoch joins the pool; a pool of ``min_rows`` rows or more is judged by
-        its mean loss, and emptied.
+        its mean loss, and emptied. A call that is not ``comparable`` is not judged.
         """
+        if not self.comparable:
+            return loss, False
         if n_rows >= self.min_rows or not math.isfinite(loss):
             if self.min_rows and math.isfinite(loss):
                 self.judged_pool = (loss, n_rows)
@@ -588,6 +617,8 @@ def fit_epochs(
         if on_epoch_end is not None and on_epoch_end(record):
             result.stopped_by_callback = True
             return result
+        if plateau is not None and monitor is not None and monitor.window_rows:
+            plateau = monitor.observe(plateau, guard.judged_pool[1])
         if (
             monitor is not None
             and plateau is not None
@@ -673,7 +704,8 @@ def _epoch(
     if stats.diverged or not math.isfinite(pen):
         train_loss = data_loss = math.inf
     record = {"epoch": epoch, "train_loss": train_loss}
-    own = stats.n_seen >= guard.min_rows  # else pooled with other small calls
+    # else pooled with other small calls, or a stream's class shift (not judged)
+    own = stats.n_seen >= guard.min_rows and guard.comparable
     if own:
         guard.first_reference(stats, alpha, start.params)
     judged_loss, judged = guard.pool(data_loss, stats.n_seen)

@@ -427,6 +427,36 @@ def test_small_partial_fit_calls_pool_as_on_numpy(xp_device):
         _assert_close(a, b, 1e-10)
 
 
+def test_a_stream_ordered_by_class_is_judged_as_on_numpy(xp_device):
+    # calls of 40 rows sorted by class: the class mix is counted on the host, so
+    # the same calls go unjudged, the same warning is given, and the plateau
+    # windows and weights agree with NumPy's
+    xp, device = xp_device
+    X, y, _ = _fit_data(n=240)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    params = dict(random_state=0, hidden_layer_sizes=(7,))
+    ref, got = SoftmaxNetClassifier(**params), SoftmaxNetClassifier(**params)
+    said = {}
+    for name, clf, move in (("ref", ref, False), ("got", got, True)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for start in range(0, 240, 40):
+                Xc, yc = X[start : start + 40], y[start : start + 40]
+                with sklearn.config_context(array_api_dispatch=move):
+                    if move:
+                        Xc, yc = _to(xp, device, Xc, yc)
+                    clf.partial_fit(Xc, yc, classes=[0, 1, 2])
+        said[name] = [str(w.message) for w in caught]
+    assert said["got"] == said["ref"]
+    assert [m for m in said["ref"] if "ordered by class" in m]
+    assert got._spike_streak == pytest.approx(ref._spike_streak, rel=1e-9)
+    assert got._plateau_state == pytest.approx(ref._plateau_state, rel=1e-9)
+    assert got.n_recoveries_ == ref.n_recoveries_ == 0
+    for a, b in zip(got.coefs_, ref.coefs_, strict=True):
+        _assert_close(a, b, 1e-10)
+
+
 def test_y_and_weights_may_come_from_numpy_and_classes_follow_y(xp_device):
     xp, device = xp_device
     X, y, w = _fit_data()

@@ -20,6 +20,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.utils.estimator_checks import check_class_weight_classifiers
 
 from skl_softmaxnet import SoftmaxNetClassifier, TrainingDivergedError
+from skl_softmaxnet._classifier import _comparable
 from skl_softmaxnet._training import SpikeGuard
 
 
@@ -267,6 +268,69 @@ def test_a_stream_stuck_at_the_prior_warns_once_and_a_learning_one_is_silent():
     learning = SoftmaxNetClassifier(learning_rate_init=0.01, random_state=0)
     assert not [m for m in _stream(learning, X, y) if "class prior" in m]
     assert learning.score(X[1000:], y[1000:]) > 0.9
+
+
+def test_a_stream_ordered_by_class_warns_once_and_is_not_called_diverging():
+    # digits sorted by class, 100 rows per call: each new class's calls cost more
+    # than the old ones whatever the step; they were judged as spikes, the rate was
+    # cut 256-fold and TrainingDivergedError advised "lower learning_rate_init"
+    X, y = load_digits(return_X_y=True)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    clf = SoftmaxNetClassifier(random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(0, len(y), 100):
+            clf.partial_fit(X[i : i + 100], y[i : i + 100], classes=np.arange(10))
+    said = [str(w.message) for w in caught]
+    assert clf.n_recoveries_ == 0 and not [m for m in said if "Loss-spike" in m]
+    (msg,) = [m for m in said if "ordered by class" in m]
+    assert "holds only class 1, which had 11% of the stream's weight" in msg
+    assert "sklearn.utils.shuffle" in msg
+    # the oracle: the same rows shuffled learn, the ordered stream forgot
+    shuffled = SoftmaxNetClassifier(random_state=0)
+    perm = np.random.RandomState(0).permutation(len(y))
+    for i in range(0, len(y), 100):
+        rows = perm[i : i + 100]
+        shuffled.partial_fit(X[rows], y[rows], classes=np.arange(10))
+    assert shuffled.score(X, y) > 0.9 > 0.5 > clf.score(X, y)
+
+
+def test_a_class_new_to_the_stream_is_no_spike():
+    # class 2 arrives after 3000 rows of classes 0 and 1, mixed into 100-row calls:
+    # its rows' loss was judged against the two-class reference, every call was
+    # rolled back (so class 2 was never learned) and the stream raised
+    X, y = make_classification(6000, 20, n_informative=10, n_classes=3, random_state=0)
+    rng = np.random.RandomState(0)
+    early = rng.permutation(np.flatnonzero(y < 2))[:3000]
+    late = rng.permutation(np.setdiff1d(np.arange(len(y)), early))
+    order = np.concatenate([early, late])
+    clf = SoftmaxNetClassifier(random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(0, len(order), 100):
+            rows = order[i : i + 100]
+            clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    assert clf.n_recoveries_ == 0 and not caught, [str(w.message) for w in caught]
+    assert (clf.predict(X[late]) == 2)[y[late] == 2].mean() > 0.5  # learned
+
+
+@pytest.mark.parametrize(
+    ("before", "call", "rows", "expected"),
+    [
+        (None, [10, 0], 100, True),  # the first call sets the mix
+        ([50, 50], [100, 0], 100, True),  # one class, half the stream: log 2
+        ([51, 49], [0, 100], 100, False),  # ... under half of it
+        ([50, 50, 0], [40, 40, 20], 100, False),  # a class new to the stream
+        ([50, 50, 0], [0, 0, 20], 20, True),  # a small call: pooled instead
+        ([60, 40], [45, 55], 100, True),  # sampling
+    ],
+)
+def test_a_stream_compares_calls_whose_class_mix_is_its_own(
+    before, call, rows, expected
+):
+    before = None if before is None else np.array(before, dtype=float)
+    assert _comparable(np.array(call, dtype=float), before, rows) is expected
 
 
 def test_standardize_from_a_small_first_partial_fit_call_warns():

@@ -24,12 +24,13 @@ from hypothesis.stateful import (
     rule,
 )
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.preprocessing import StandardScaler
 
 from skl_softmaxnet import SoftmaxNetClassifier, _compat, _training
+from skl_softmaxnet._classifier import _PLATEAU_ROWS
 
 # ----------------------------------------------------------------------- helpers
 
@@ -474,6 +475,8 @@ def test_warm_fit_restarts_adaptive_at_learning_rate_init(iris):
 
 def test_partial_fit_adaptive_divides_by_5_after_a_plateau_of_calls(iris):
     X, y = iris
+    X, y = np.tile(X, (7, 1)), np.tile(y, 7)  # 1050 rows: each call a window
+    assert X.shape[0] >= _PLATEAU_ROWS
     clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=2)
     for _ in range(9):
         clf.partial_fit(X, y, classes=np.unique(y))
@@ -483,6 +486,46 @@ def test_partial_fit_adaptive_divides_by_5_after_a_plateau_of_calls(iris):
     assert rates[:4] == [0.1] * 4
     assert rates[4] == pytest.approx(0.02)
     assert rates[7] == pytest.approx(0.004)
+
+
+def test_partial_fit_adaptive_plateau_sees_windows_of_small_calls(iris):
+    # the online loss of a small call is noisy and the lowest of many is biased
+    # low: the rule sees one mean per window of _PLATEAU_ROWS rows (7 calls of
+    # 150 here), so the rate is divided after 4 windows, not after 4 calls
+    X, y = iris
+    clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=2)
+    for _ in range(29):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    rates = [r["learning_rate"] for r in clf.history_]
+    per_window = -(-_PLATEAU_ROWS // X.shape[0])
+    assert per_window == 7
+    assert rates[: 4 * per_window] == [0.1] * (4 * per_window)
+    assert rates[4 * per_window] == pytest.approx(0.02)
+    best, count, window_loss, window_n = clf._plateau_state
+    assert count == 0 and window_n == X.shape[0]  # one call into the next window
+    assert 0 < window_loss < X.shape[0] * np.log(3)  # its rows' cross-entropy
+
+
+def test_a_default_stream_of_small_calls_keeps_learning():
+    # 32-row calls at the defaults ('adaptive'): the plateau rule compared each
+    # call's online loss with the lowest so far and cut the rate to 2.6e-7 within
+    # 200 calls; the stream stalled at accuracy 0.73 and warned "raise
+    # learning_rate_init" (a constant rate: 0.85)
+    X, y = make_classification(6000, 20, n_informative=10, n_classes=3, random_state=0)
+    order = np.random.RandomState(1).permutation(len(y))
+    clf = SoftmaxNetClassifier(random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(0, len(y), 32):
+            rows = order[i : i + 32]
+            clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    assert not caught, [str(w.message) for w in caught]
+    assert min(r["learning_rate"] for r in clf.history_) >= clf.learning_rate_init / 5
+    constant = SoftmaxNetClassifier(learning_rate="constant", random_state=0)
+    for i in range(0, len(y), 32):
+        rows = order[i : i + 32]
+        constant.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    assert clf.score(X, y) >= constant.score(X, y) - 0.01 and clf.score(X, y) > 0.8
 
 
 def test_partial_fit_adaptive_never_goes_below_its_floor(iris):
@@ -959,10 +1002,12 @@ def test_partial_fit_calls_still_in_a_pool_do_not_feed_the_adaptive_plateau(iris
     for i in range(3):  # 24 rows: the pool of 32 is not full yet
         rows = order[i * 8 : (i + 1) * 8]
         clf.partial_fit(X[rows], y[rows], classes=np.unique(y))
-    assert clf._plateau_state == (math.inf, 0)
+    assert clf._plateau_state == (math.inf, 0, 0.0, 0)
     clf.partial_fit(X[order[24:32]], y[order[24:32]])  # full: one judged loss
-    best, count = clf._plateau_state
-    assert math.isfinite(best) and count == 0
+    best, count, window_loss, window_n = clf._plateau_state
+    # ... into the plateau rule's window (of _PLATEAU_ROWS rows), not yet a plateau
+    assert best == math.inf and count == 0
+    assert window_n == 32 and math.isfinite(window_loss) and window_loss > 0
 
 
 @pytest.mark.parametrize("rows", [1, 20])
