@@ -70,6 +70,9 @@ CHUNK_ROWS = 4096
 
 
 _X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": (np.float64, np.float32)}
+# scikit-learn's guess that y may be a regression target (check_classification_targets)
+_MANY_CLASSES = "The number of unique classes is greater than 50%"
+
 _INT32_MAX = np.iinfo(np.int32).max
 
 # The 'auto' rules, chosen on the tuning panel of benchmarks/bench_defaults.py by
@@ -614,7 +617,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             # an unknown scorer name must fail here, before fit touches any state
             check_scoring(self, scoring=self.scoring)
 
-    def _validate_X_y(self, X, y, reset: bool):
+    def _validate_X_y(self, X, y, reset: bool, declared: bool = False):
+        """``declared``: ``partial_fit``, whose ``classes`` say that y holds labels."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is "
@@ -636,7 +640,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         X, y = validate_data(self, X, y, reset=reset, **_x_checks(X))
         if sp.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row slicing is what minibatches need
-        check_classification_targets(y)
+        with warnings.catch_warnings():
+            if declared:  # a call of 32 rows of 26 classes is no regression target
+                warnings.filterwarnings("ignore", _MANY_CLASSES, UserWarning)
+            check_classification_targets(y)
         return X, y
 
     def _validate_X(self, X, *, dtype):
@@ -1082,7 +1089,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         classes = self._partial_fit_classes(classes, first)
         with self._transaction():
             y_given = y
-            X, y = self._validate_X_y(X, y, reset=first)
+            X, y = self._validate_X_y(X, y, reset=first, declared=True)
             if first:
                 self._set_classes(classes, y_given)
             y_idx = self._encode(y)

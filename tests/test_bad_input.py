@@ -899,3 +899,18 @@ def test_rows_that_overflow_the_network_at_predict_time_warn(container, method):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         getattr(est, method)(container(X[:5]))  # ordinary rows: silent
+
+
+def test_partial_fit_with_declared_classes_does_not_guess_a_regression_target():
+    # 32 rows of 26 declared classes: scikit-learn's guess ("y could represent a
+    # regression problem") warned on every call; fit still warns, as MLPClassifier
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(32, 4)), np.arange(32) % 26
+    clf = SoftmaxNetClassifier(random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.partial_fit(X, y, classes=np.arange(26))
+        clf.partial_fit(X, y)
+    assert not [w for w in caught if "unique classes" in str(w.message)]
+    with pytest.warns(UserWarning, match="unique classes is greater than 50%"):
+        SoftmaxNetClassifier(max_iter=2, random_state=0).fit(X, y)
