@@ -96,7 +96,7 @@ _AUTO_EARLY_STOPPING_N = 5000
 
 def _comparable(call, before, n_rows: int) -> bool:
     """Whether a ``partial_fit`` call's loss compares with the stream's so far:
-    not when its class mix (``call``, weight per class) is far from the stream's
+    not when its class mix (``call``, rows per class) is far from the stream's
     (``before``): ``KL(call || before) > _SHIFT`` nats, the extra log-loss per row
     that the mix alone costs a model of the stream's class prior (infinite for a
     class the stream has not seen). Calls under ``_MIN_STREAM_ROWS`` rows are
@@ -268,23 +268,22 @@ _SMALL_FIRST_CALL = (
 )
 _ORDERED_STREAM = (
     "This partial_fit call holds only class {cls!r}, which had {share:.0%} of the "
-    "stream's weight before it: the stream looks ordered by class. SGD on such a "
+    "stream's rows before it: the stream looks ordered by class. SGD on such a "
     "stream forgets the classes of earlier calls, and the loss of a call of other "
     "classes says nothing about the step, so the loss-spike guard judges such calls "
     "by finiteness alone. Shuffle the rows before streaming them (e.g. "
     "sklearn.utils.shuffle), so that each call holds a mix of the classes."
 )
 # partial_fit: a call whose class mix is further than this from the stream's so far
-# (KL divergence, nats: log 2, what a call of one class with half the stream's weight
+# (KL divergence, nats: log 2, what a call of one class with half the stream's rows
 # costs) is not compared with the stream's losses (SpikeGuard.comparable); sampling
 # alone exceeds it rarely: 2 n KL is about chi-square with K - 1 degrees of freedom
 # (simulated: 1.5% of 32-row calls of 26 equally frequent classes, none for 10)
 _SHIFT = math.log(2)
-# partial_fit: rows per observation of the 'adaptive' plateau rule (judged calls
-# and pools are gathered into windows of this many rows, StoppingMonitor.observe)
+# partial_fit: rows per observation of the 'adaptive' plateau rule and of the
+# stream's class-prior check (judged calls and pools are gathered into windows of
+# this many rows: StoppingMonitor.observe, _warn_if_stream_at_chance)
 _PLATEAU_ROWS = 1000
-# partial_fit: pools in a row near the class prior before a stream is called stuck
-_STREAM_POOLS = 5
 
 # a training log-loss above this fraction of the class prior's is a warning: a hidden
 # layer of 100 units fits most training sets far below it (the noisiest panel and
@@ -820,7 +819,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._plateau_state = None
         self._spike_streak = None  # SpikeGuard.state after each partial_fit call
         self._stream_counts = None  # partial_fit: class weight seen, over the calls
-        self._stream_bad = None  # ... and (calls near the prior in a row, their rows)
+        self._stream_rows = None  # ... and rows per class
+        self._stream_bad = None  # ... and its window (loss sum, rows, windows, warned)
         self._warned_flat_weights = False  # _warn_flat_weights: once per stream
         self._warned_ordered = False  # _warn_ordered_stream: once per stream
         self._shuffle_seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -1127,12 +1127,18 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             sw.shape[0] == 1 or (one_class and self.class_weight is not None)
         ):
             self._warn_flat_weights(sw)
-        call = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
+        n_classes = self.classes_.shape[0]
+        call = np.bincount(y_idx, weights=sw, minlength=n_classes)
         before = getattr(self, "_stream_counts", None)  # (None in older pickles)
         self._stream_counts = call if before is None else call + before
-        comparable = _comparable(call, before, X.shape[0])
+        # the order of the rows is judged by their classes, not by their weights
+        # (a shuffled stream with class_weight={1: 49} is no ordered one)
+        rows = np.bincount(y_idx, minlength=n_classes).astype(float)
+        rows_before = getattr(self, "_stream_rows", None)
+        self._stream_rows = rows if rows_before is None else rows + rows_before
+        comparable = _comparable(rows, rows_before, X.shape[0])
         if not comparable and one_class:
-            self._warn_ordered_stream(call, before)
+            self._warn_ordered_stream(rows, rows_before)
         if not self.standardize:
             self.feature_mean_ = self.feature_scale_ = None
         elif self.feature_mean_ is None:  # the first call's statistics, kept
@@ -1143,7 +1149,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     def _warn_ordered_stream(self, call, before) -> None:
         """Once per stream: a call of one class that held under half the stream's
-        weight (so ``_comparable`` refused it)."""
+        rows (so ``_comparable`` refused it)."""
         if getattr(self, "_warned_ordered", False):
             return
         k = int(np.argmax(call))
@@ -1246,20 +1252,35 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         return _Outcome(result, guard, fitting, (X, y_idx, sw, rows), held, restored)
 
     def _schedule(self) -> LearningRateSchedule:
-        """The learning-rate schedule, where the last call left it (if it did)."""
+        """The learning-rate schedule, where the last ``partial_fit`` call left it.
+
+        Afresh after a ``fit`` (its 'adaptive' rate ends where the fit converged,
+        as low as 2.6e-7, and a stream of new rows would keep it for good) and after
+        ``set_params(learning_rate_init=...)``: the rate asked for is the rate used.
+        """
+        state = self._schedule_state
+        if state is not None and (
+            not state.get("stream", True)  # (older pickles: a stream's)
+            or state.get("init", self.learning_rate_init) != self.learning_rate_init
+        ):
+            state = None
         return LearningRateSchedule(
             self.learning_rate,
             self.learning_rate_init,
             power_t=self.power_t,
             max_iter=self.max_iter_,
             warmup_iters=self.warmup_iters,
-            state=self._schedule_state,
+            state=state,
         )
 
     def _store_run(self, result, optimizer, schedule, guard, monitor, fitting) -> None:
         """What the next ``partial_fit`` call (or warm fit) continues from."""
         self._velocities = optimizer.velocities
-        self._schedule_state = schedule.state
+        self._schedule_state = {
+            **schedule.state,
+            "init": self.learning_rate_init,
+            "stream": not fitting,
+        }
         self.n_iter_ = result.n_epochs + (0 if fitting else self.n_iter_)
         self.t_ = result.t
         self.n_recoveries_ += guard.n_spikes
@@ -1529,26 +1550,32 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         row before its update), against the class prior of the stream so far.
 
         32 or 64 rows of a good model often score near the prior (a call's own
-        rows, a pool of one-row calls), so the warning needs ``_STREAM_POOLS``
-        judged calls or pools in a row at or above ``_BARELY`` times the prior's
-        log-loss, once the stream has seen ``10 * _MIN_STREAM_ROWS`` rows (before
-        that a slow start looks the same); it is given once per such run.
+        rows, a pool of one-row calls), so the judged losses are gathered into
+        windows of ``_PLATEAU_ROWS`` rows, and a window whose mean is at or above
+        ``_BARELY`` times the prior's log-loss warns, once per run of such windows.
+        The stream's first window is not judged: a stream that learns starts there.
         """
         pool, counts = outcome.guard.judged_pool, self._stream_counts
-        if pool is None or counts is None or self.t_ < 10 * _MIN_STREAM_ROWS:
+        if pool is None or counts is None:
             return
         entropy = _prior_entropy(counts)
         if entropy is None:
             return
-        loss, n_rows = pool
-        bad, rows = getattr(self, "_stream_bad", None) or (0, 0)  # (older pickles)
-        near = loss >= _BARELY * entropy
-        self._stream_bad = (bad + 1, rows + n_rows) if near else (0, 0)
-        if self._stream_bad[0] != _STREAM_POOLS:
+        state = getattr(self, "_stream_bad", None)
+        if state is None or len(state) != 4:  # (older pickles: a count of calls)
+            state = (0.0, 0, 0, False)
+        total, rows, windows, warned = state
+        total, rows = total + pool[0] * pool[1], rows + pool[1]
+        if rows < _PLATEAU_ROWS:
+            self._stream_bad = (total, rows, windows, warned)
             return
-        rows = self._stream_bad[1]
+        loss = total / rows
+        near = windows > 0 and loss >= _BARELY * entropy
+        self._stream_bad = (0.0, 0, windows + 1, near)
+        if warned or not near:
+            return
         X = to_numpy(outcome.data[0])
-        _, dead = self._host_forward(X)
+        logits, dead = self._host_forward(X)
         facts = {
             "dead": dead,
             "scale": float(abs(X).max()),
@@ -1561,6 +1588,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if loss > entropy and outcome.guard.n_spikes == 0
             else None,
             "online_rows": rows,
+            # what the online loss cannot tell: whether the predictions differ
+            "varied": np.unique(np.argmax(logits, axis=1)).shape[0] > 1,
         }
         warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
 
@@ -1569,6 +1598,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         dead, outcome = facts["dead"], facts["outcome"]
         if dead:
             why = f"every unit of hidden layer(s) {dead} is inactive (dead ReLUs)"
+        elif facts.get("varied"):  # a stream: confident, and wrong on new rows
+            why = (
+                "its predictions differ from row to row, but score no better than "
+                "the prior on rows it had not seen (labels that changed, or steps "
+                "that undo each other)"
+            )
         elif loss >= 0.99 * entropy:
             why = "the network predicts about the same for every sample"
         else:
@@ -1586,9 +1621,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         )
         if "online_rows" in facts:
             which = (
-                f" (the last of {_STREAM_POOLS} calls or pools of calls in a row at "
-                f"or near the prior's, {facts['online_rows']} rows streamed, each "
-                "measured before its update)"
+                f" (online, each row before its update: the mean over the last "
+                f"{facts['online_rows']} rows streamed)"
             )
         return (
             f"Training ended {verdict} than predicting the class prior: training "

@@ -409,7 +409,7 @@ class SpikeGuard:
         """
         if not self.comparable:
             return loss, False
-        if n_rows >= self.min_rows or not math.isfinite(loss):
+        if self.alone(n_rows) or not math.isfinite(loss):
             if self.min_rows and math.isfinite(loss):
                 self.judged_pool = (loss, n_rows)
             return loss, True
@@ -423,6 +423,11 @@ class SpikeGuard:
         if self.best.loss == math.inf:  # the first full pool is the reference
             self.best.loss = mean
         return mean, True
+
+    def alone(self, n_rows: int) -> bool:
+        """Whether an epoch of ``n_rows`` rows is judged on its own (in a stream:
+        a call of ``min_rows`` or more whose class mix is the stream's)."""
+        return self.comparable and n_rows >= self.min_rows
 
     def first_reference(self, stats: EpochStats, alpha: float, start_params) -> None:
         """Until there is a reference: the starting weights' cross-entropy and
@@ -705,8 +710,7 @@ def _epoch(
         train_loss = data_loss = math.inf
     record = {"epoch": epoch, "train_loss": train_loss}
     # else pooled with other small calls, or a stream's class shift (not judged)
-    own = stats.n_seen >= guard.min_rows and guard.comparable
-    if own:
+    if guard.alone(stats.n_seen):
         guard.first_reference(stats, alpha, start.params)
     judged_loss, judged = guard.pool(data_loss, stats.n_seen)
     # a stream's calls weigh the penalty by their own rows and batch size, so

@@ -528,6 +528,24 @@ def test_a_default_stream_of_small_calls_keeps_learning():
     assert clf.score(X, y) >= constant.score(X, y) - 0.01 and clf.score(X, y) > 0.8
 
 
+def test_a_stream_starts_its_own_schedule_after_fit_and_takes_a_new_rate(iris):
+    # a fit's 'adaptive' rate ends where it converged (2.6e-7 at the defaults); a
+    # stream of new rows kept it for good, and set_params(learning_rate_init=...)
+    # between calls was ignored: the rate asked for is now the rate used
+    X, y = iris
+    X, y = np.tile(X, (7, 1)), np.tile(y, 7)  # 1050 rows: each call a window
+    clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=1)
+    _quiet(clf.fit, X[:150], y[:150])
+    assert clf.history_[-1]["learning_rate"] < clf.learning_rate_init
+    for _ in range(4):
+        clf.partial_fit(X, y)
+    rates = [r["learning_rate"] for r in clf.history_[-4:]]
+    assert rates == [0.1, 0.1, 0.1, pytest.approx(0.02)]  # afresh, then a plateau
+    clf.set_params(learning_rate_init=0.05)
+    clf.partial_fit(X, y)
+    assert clf.history_[-1]["learning_rate"] == 0.05
+
+
 def test_partial_fit_adaptive_never_goes_below_its_floor(iris):
     X, y = iris
     clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=1)
