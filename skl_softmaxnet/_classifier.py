@@ -267,12 +267,12 @@ _SMALL_FIRST_CALL = (
     "scale the stream with a StandardScaler fitted on a sample."
 )
 _ORDERED_STREAM = (
-    "This partial_fit call holds only class {cls!r}, which had {share:.0%} of the "
-    "stream's rows before it: the stream looks ordered by class. SGD on such a "
-    "stream forgets the classes of earlier calls, and the loss of a call of other "
-    "classes says nothing about the step, so the loss-spike guard judges such calls "
-    "by finiteness alone. Shuffle the rows before streaming them (e.g. "
-    "sklearn.utils.shuffle), so that each call holds a mix of the classes."
+    "partial_fit was given {n} rows in a row of class {cls!r} only, which had "
+    "{share:.0%} of the stream's rows before them: the stream looks ordered by "
+    "class. SGD on such a stream forgets the classes of earlier calls, and the loss "
+    "of a call of other classes says nothing about the step, so the loss-spike guard "
+    "judges such calls by finiteness alone. Shuffle the rows before streaming them "
+    "(e.g. sklearn.utils.shuffle), so that each call holds a mix of the classes."
 )
 # partial_fit: a call whose class mix is further than this from the stream's so far
 # (KL divergence, nats: log 2, what a call of one class with half the stream's rows
@@ -820,6 +820,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._spike_streak = None  # SpikeGuard.state after each partial_fit call
         self._stream_counts = None  # partial_fit: class weight seen, over the calls
         self._stream_rows = None  # ... and rows per class
+        self._pool_rows = None  # ... of the small calls pooled so far (SpikeGuard)
         self._stream_bad = None  # ... and its window (loss sum, rows, windows, warned)
         self._warned_flat_weights = False  # _warn_flat_weights: once per stream
         self._warned_ordered = False  # _warn_ordered_stream: once per stream
@@ -1136,9 +1137,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         rows = np.bincount(y_idx, minlength=n_classes).astype(float)
         rows_before = getattr(self, "_stream_rows", None)
         self._stream_rows = rows if rows_before is None else rows + rows_before
-        comparable = _comparable(rows, rows_before, X.shape[0])
-        if not comparable and one_class:
-            self._warn_ordered_stream(rows, rows_before)
+        mix, mix_before = self._judged_mix(rows, rows_before, X.shape[0])
+        comparable = mix is None or _comparable(mix, mix_before, int(mix.sum()))
+        if not comparable and np.count_nonzero(mix) == 1:
+            self._warn_ordered_stream(mix, mix_before)
         if not self.standardize:
             self.feature_mean_ = self.feature_scale_ = None
         elif self.feature_mean_ is None:  # the first call's statistics, kept
@@ -1146,6 +1148,23 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if X.shape[0] < _MIN_STREAM_ROWS:
                 warn(_SMALL_FIRST_CALL.format(n=X.shape[0]), UserWarning)
         return comparable
+
+    def _judged_mix(self, rows, before, n_rows: int) -> tuple:
+        """Rows per class of what the spike guard judges in this call, and of the
+        stream before it: the call's own from ``_MIN_STREAM_ROWS`` rows, else the
+        pool of small calls that this call fills (``(None, None)`` while it stays
+        open: a sorted stream of one-row calls makes pools of one class)."""
+        if n_rows >= _MIN_STREAM_ROWS:
+            return rows, before
+        state = self._spike_streak
+        pooled = state[6] if state is not None and len(state) > 6 else 0
+        pool = getattr(self, "_pool_rows", None) if pooled else None  # (emptied)
+        pool = rows if pool is None else pool + rows
+        if pooled + n_rows < _MIN_STREAM_ROWS:
+            self._pool_rows = pool
+            return None, None
+        self._pool_rows = None
+        return pool, self._stream_rows - pool
 
     def _warn_ordered_stream(self, call, before) -> None:
         """Once per stream: a call of one class that held under half the stream's
@@ -1157,7 +1176,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         self._warned_ordered = True
         warn(
             _ORDERED_STREAM.format(
-                cls=self._host_classes()[k : k + 1].tolist()[0], share=share
+                n=int(call.sum()),
+                cls=self._host_classes()[k : k + 1].tolist()[0],
+                share=share,
             ),
             UserWarning,
         )

@@ -375,9 +375,10 @@ class SpikeGuard:
     mean loss is judged as an epoch's; until then a call spikes only when its loss
     is not finite. In a stream ``best`` is a running mean of the judged losses
     (see ``improved``), and a spike goes back to the call's starting weights.
-    ``comparable`` is False for a call whose classes are not the stream's mix so far
-    (a new class, or a stream ordered by class): its loss measures the shift, not
-    the step, so it too is judged by finiteness alone, and sets no reference.
+    ``comparable`` is False for a call whose classes, or those of the pool it fills,
+    are not the stream's mix so far (a new class, or a stream ordered by class):
+    its loss measures the shift, not the step, so it too is judged by finiteness
+    alone, sets no reference, and the pool is emptied unjudged.
     """
 
     n_classes: int
@@ -407,7 +408,8 @@ class SpikeGuard:
         the epoch joins the pool; a pool of ``min_rows`` rows or more is judged by
         its mean loss, and emptied. A call that is not ``comparable`` is not judged.
         """
-        if not self.comparable:
+        if not self.comparable:  # (and the pool it would close goes unjudged)
+            self.pooled_loss, self.pooled_rows = 0.0, 0
             return loss, False
         if self.alone(n_rows) or not math.isfinite(loss):
             if self.min_rows and math.isfinite(loss):
