@@ -203,27 +203,18 @@ def test_a_score_that_cannot_tell_epochs_apart_is_named_in_the_warnings():
     assert any("scoring='loss'" in msg for msg in caught)
 
 
-def _stream(clf, X, y, rows=1, n=1000):
-    """``partial_fit`` on calls of ``rows`` rows; the warnings, as strings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(0, n, rows):
-            clf.partial_fit(X[i : i + rows], y[i : i + rows], classes=[0, 1])
-    return [str(w.message) for w in caught]
-
-
-def test_partial_fit_streams_of_single_rows_or_one_class_batches_are_no_spikes():
+def test_partial_fit_streams_of_single_rows_or_one_class_batches_are_no_spikes(stream):
     # each call is an epoch over other rows: one hard row after an easy one, or a
     # batch of one class after the other, is sampling, not a blow-up (it used to
     # cut a rate of 1e-6 a million-fold and raise TrainingDivergedError); calls of
     # under 32 rows are pooled, and the pools judged
     X, y = make_classification(2000, 10, class_sep=1.5, random_state=2)
     one_row = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
-    said = _stream(one_row, X, y, n=300)
+    said = stream(one_row, X, y, n=300)
     order = np.concatenate([np.flatnonzero(y == c)[:300] for c in (0, 1)])
     order = order.reshape(2, 15, 20).transpose(1, 0, 2).ravel()  # 20 of 0, 20 of 1
     sorted_ = SoftmaxNetClassifier(learning_rate_init=1e-6, random_state=0)
-    said += _stream(sorted_, X[order], y[order], rows=20, n=600)
+    said += stream(sorted_, X[order], y[order], rows=20, n=600)
     assert one_row.n_recoveries_ == sorted_.n_recoveries_ == 0
     assert not [m for m in said if m.startswith("Loss-spike")]
     # a stream that blows up is caught by its pools: it used to go on silently
@@ -232,7 +223,7 @@ def test_partial_fit_streams_of_single_rows_or_one_class_batches_are_no_spikes()
         learning_rate_init=1.0, standardize=False, random_state=0
     )
     with pytest.raises(TrainingDivergedError, match="diverged"):
-        _stream(hot, X, y)
+        stream(hot, X, y, n=1000)
     assert hot.n_recoveries_ >= 1
 
 
@@ -254,13 +245,13 @@ def test_a_stream_after_fit_raises_no_false_spikes_or_prior_warnings():
     assert clf.score(X[:2000], y[:2000]) > 0.8
 
 
-def test_a_stream_stuck_at_the_prior_warns_once_and_a_learning_one_is_silent():
+def test_a_stream_stuck_at_the_prior_warns_once_and_a_learning_one_is_silent(stream):
     # one row per call: no call can be judged alone (one class), the pools of 32
     # rows are; their online loss, over a window of 1000 rows after the first (a
     # stream that learns starts near the prior), near the prior's warns, once
     X, y = make_classification(3000, 10, class_sep=1.5, random_state=2)
     stuck = SoftmaxNetClassifier(learning_rate_init=1e-8, random_state=0)
-    said = [m for m in _stream(stuck, X, y, n=2400) if "class prior" in m]
+    said = [m for m in stream(stuck, X, y, n=2400) if "class prior" in m]
     # the oracle: held-out log-loss still near the prior's (log 2)
     assert log_loss(y[2400:], stuck.predict_proba(X[2400:])) > 0.9 * np.log(2)
     (msg,) = said
@@ -269,12 +260,12 @@ def test_a_stream_stuck_at_the_prior_warns_once_and_a_learning_one_is_silent():
     assert "stopping rule" not in msg  # partial_fit never stops
     X, y = make_classification(2000, 10, class_sep=1.5, random_state=2)
     learning = SoftmaxNetClassifier(learning_rate_init=0.01, random_state=0)
-    assert not [m for m in _stream(learning, X, y) if "class prior" in m]
+    assert not [m for m in stream(learning, X, y, n=1000) if "class prior" in m]
     assert learning.score(X[1000:], y[1000:]) > 0.9
 
 
 @pytest.mark.parametrize("rows", [100, 16, 1])
-def test_a_stream_ordered_by_class_warns_once_and_is_not_called_diverging(rows):
+def test_a_stream_ordered_by_class_warns_once_and_is_not_called_diverging(stream, rows):
     # digits sorted by class: each new class's calls cost more than the old ones
     # whatever the step; they were judged as spikes (calls of 100 rows, or pools
     # of 16-row calls), the rate was cut 256-fold and TrainingDivergedError advised
@@ -283,25 +274,18 @@ def test_a_stream_ordered_by_class_warns_once_and_is_not_called_diverging(rows):
     order = np.argsort(y, kind="stable")
     X, y = X[order], y[order]
     clf = SoftmaxNetClassifier(standardize=False, random_state=0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(0, len(y), rows):
-            clf.partial_fit(X[i : i + rows], y[i : i + rows], classes=np.arange(10))
-    said = [str(w.message) for w in caught]
+    said = stream(clf, X, y, rows)
     assert clf.n_recoveries_ == 0 and not [m for m in said if "Loss-spike" in m]
     (msg,) = [m for m in said if "ordered by class" in m]
     assert "rows in a row of class 1 only" in msg and "sklearn.utils.shuffle" in msg
     assert clf.score(X, y) < 0.5  # the oracle below: it forgot, as the warning says
     if rows == 100:
         shuffled = SoftmaxNetClassifier(standardize=False, random_state=0)
-        perm = np.random.RandomState(0).permutation(len(y))
-        for i in range(0, len(y), 100):
-            rows_i = perm[i : i + 100]
-            shuffled.partial_fit(X[rows_i], y[rows_i], classes=np.arange(10))
+        stream(shuffled, X, y, 100, order=np.random.RandomState(0).permutation(len(y)))
         assert shuffled.score(X, y) > 0.9
 
 
-def test_a_shuffled_stream_with_class_weight_is_not_called_ordered():
+def test_a_shuffled_stream_with_class_weight_is_not_called_ordered(stream):
     # the order is judged by rows per class: with class_weight={1: 49} a call of
     # majority rows only had KL > log 2 by weight, and was called "ordered" (its
     # loss spikes, one heavy row against 31 light ones, are another matter: they
@@ -312,30 +296,23 @@ def test_a_shuffled_stream_with_class_weight_is_not_called_ordered():
     clf = SoftmaxNetClassifier(
         class_weight={0: 1.0, 1: 49.0}, on_divergence="warn", random_state=0
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(0, 1600, 32):
-            clf.partial_fit(X[i : i + 32], y[i : i + 32], classes=[0, 1])
-    assert not [w for w in caught if "ordered by class" in str(w.message)]
+    assert not [m for m in stream(clf, X, y, 32, n=1600) if "ordered by class" in m]
 
 
-def test_a_stream_whose_labels_changed_is_not_said_to_predict_the_same():
+def test_a_stream_whose_labels_changed_is_not_said_to_predict_the_same(stream):
     # after fit, the labels of the stream flip: the online loss is far above the
     # prior's while the predictions are confident and varied
     X, y = make_classification(5000, 10, class_sep=2.0, random_state=0)
     clf = SoftmaxNetClassifier(learning_rate_init=1e-5, random_state=0)
     clf.fit(X[:2000], y[:2000])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(2000, 5000, 100):
-            clf.partial_fit(X[i : i + 100], 1 - y[i : i + 100])
-    (msg,) = [str(w.message) for w in caught if "class prior" in str(w.message)]
+    said = stream(clf, X, 1 - y, 100, order=np.arange(2000, 5000))
+    (msg,) = [m for m in said if "class prior" in m]
     assert "its predictions differ from row to row" in msg
     assert "predicts about the same for every sample" not in msg
     assert "the mean over the last 1000 rows streamed" in msg
 
 
-def test_a_class_new_to_the_stream_is_no_spike():
+def test_a_class_new_to_the_stream_is_no_spike(stream):
     # class 2 arrives after 3000 rows of classes 0 and 1, mixed into 100-row calls:
     # its rows' loss was judged against the two-class reference, every call was
     # rolled back (so class 2 was never learned) and the stream raised
@@ -343,14 +320,9 @@ def test_a_class_new_to_the_stream_is_no_spike():
     rng = np.random.RandomState(0)
     early = rng.permutation(np.flatnonzero(y < 2))[:3000]
     late = rng.permutation(np.setdiff1d(np.arange(len(y)), early))
-    order = np.concatenate([early, late])
     clf = SoftmaxNetClassifier(random_state=0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(0, len(order), 100):
-            rows = order[i : i + 100]
-            clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
-    assert clf.n_recoveries_ == 0 and not caught, [str(w.message) for w in caught]
+    said = stream(clf, X, y, 100, order=np.concatenate([early, late]))
+    assert clf.n_recoveries_ == 0 and not said, said
     assert (clf.predict(X[late]) == 2)[y[late] == 2].mean() > 0.5  # learned
 
 

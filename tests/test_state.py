@@ -473,14 +473,19 @@ def test_warm_fit_restarts_adaptive_at_learning_rate_init(iris):
     assert clf.history_[-clf.n_iter_]["learning_rate"] == clf.learning_rate_init
 
 
+def _rates_over_calls(clf, X, y, n_calls):
+    """The learning rate of every epoch of ``n_calls`` partial_fit calls on (X, y)."""
+    for _ in range(n_calls):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    return [r["learning_rate"] for r in clf.history_]
+
+
 def test_partial_fit_adaptive_divides_by_5_after_a_plateau_of_calls(iris):
     X, y = iris
     X, y = np.tile(X, (7, 1)), np.tile(y, 7)  # 1050 rows: each call a window
     assert X.shape[0] >= _PLATEAU_ROWS
     clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=2)
-    for _ in range(9):
-        clf.partial_fit(X, y, classes=np.unique(y))
-    rates = [r["learning_rate"] for r in clf.history_]
+    rates = _rates_over_calls(clf, X, y, 9)
     # call 1 improves on nothing-yet; calls 2-4 do not improve by tol=10: after
     # n_iter_no_change + 1 = 3 of them the rate is divided by 5
     assert rates[:4] == [0.1] * 4
@@ -494,9 +499,7 @@ def test_partial_fit_adaptive_plateau_sees_windows_of_small_calls(iris):
     # 150 here), so the rate is divided after 4 windows, not after 4 calls
     X, y = iris
     clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=2)
-    for _ in range(29):
-        clf.partial_fit(X, y, classes=np.unique(y))
-    rates = [r["learning_rate"] for r in clf.history_]
+    rates = _rates_over_calls(clf, X, y, 29)
     per_window = -(-_PLATEAU_ROWS // X.shape[0])
     assert per_window == 7
     assert rates[: 4 * per_window] == [0.1] * (4 * per_window)
@@ -506,7 +509,7 @@ def test_partial_fit_adaptive_plateau_sees_windows_of_small_calls(iris):
     assert 0 < window_loss < X.shape[0] * np.log(3)  # its rows' cross-entropy
 
 
-def test_a_default_stream_of_small_calls_keeps_learning():
+def test_a_default_stream_of_small_calls_keeps_learning(stream):
     # 32-row calls at the defaults ('adaptive'): the plateau rule compared each
     # call's online loss with the lowest so far and cut the rate to 2.6e-7 within
     # 200 calls; the stream stalled at accuracy 0.73 and warned "raise
@@ -514,17 +517,11 @@ def test_a_default_stream_of_small_calls_keeps_learning():
     X, y = make_classification(6000, 20, n_informative=10, n_classes=3, random_state=0)
     order = np.random.RandomState(1).permutation(len(y))
     clf = SoftmaxNetClassifier(random_state=0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for i in range(0, len(y), 32):
-            rows = order[i : i + 32]
-            clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
-    assert not caught, [str(w.message) for w in caught]
+    said = stream(clf, X, y, 32, order=order)
+    assert not said, said
     assert min(r["learning_rate"] for r in clf.history_) >= clf.learning_rate_init / 5
     constant = SoftmaxNetClassifier(learning_rate="constant", random_state=0)
-    for i in range(0, len(y), 32):
-        rows = order[i : i + 32]
-        constant.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    stream(constant, X, y, 32, order=order)
     assert clf.score(X, y) >= constant.score(X, y) - 0.01 and clf.score(X, y) > 0.8
 
 
@@ -549,9 +546,7 @@ def test_a_stream_starts_its_own_schedule_after_fit_and_takes_a_new_rate(iris):
 def test_partial_fit_adaptive_never_goes_below_its_floor(iris):
     X, y = iris
     clf = _net(learning_rate="adaptive", tol=10.0, n_iter_no_change=1)
-    for _ in range(40):
-        clf.partial_fit(X, y, classes=np.unique(y))
-    rates = [r["learning_rate"] for r in clf.history_]
+    rates = _rates_over_calls(clf, X, y, 40)
     assert min(rates) > 0 and min(rates) >= 1e-6 / 5
     assert rates[-1] == rates[-2]  # stays at the floor
 
