@@ -1597,6 +1597,9 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             return
         X = to_numpy(outcome.data[0])
         logits, dead = self._host_forward(X)
+        # what the online loss cannot tell: whether the predictions differ (then
+        # the rows changed under a model that had learned, it is no step too small)
+        varied = np.unique(np.argmax(logits, axis=1)).shape[0] > 1
         facts = {
             "dead": dead,
             "scale": float(abs(X).max()),
@@ -1606,11 +1609,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             # a step that learns fits the class prior (the output biases) first
             "small_step": f"the online loss stayed above the prior's over {rows} "
             "rows with no loss spike"
-            if loss > entropy and outcome.guard.n_spikes == 0
+            if loss > entropy and outcome.guard.n_spikes == 0 and not varied
             else None,
             "online_rows": rows,
-            # what the online loss cannot tell: whether the predictions differ
-            "varied": np.unique(np.argmax(logits, axis=1)).shape[0] > 1,
+            "varied": varied,
         }
         warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
 
@@ -1664,6 +1666,12 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
                 "before it learned: continue it with warm_start=True or partial_fit"
             ]
         causes = []
+        if facts.get("varied"):
+            causes.append(
+                "rows unlike the earlier ones (a class back after a gap, labels that "
+                "drift): if the next windows recover there is nothing to fix, else "
+                "shuffle the stream"
+            )
         if facts["outcome"].restored:
             causes.append(
                 f"the validation score (scoring={self.scoring!r}) chose epoch "

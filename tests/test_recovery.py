@@ -309,6 +309,7 @@ def test_a_stream_whose_labels_changed_is_not_said_to_predict_the_same(stream):
     (msg,) = [m for m in said if "class prior" in m]
     assert "its predictions differ from row to row" in msg
     assert "predicts about the same for every sample" not in msg
+    assert "rows unlike the earlier ones" in msg and "a step too small" not in msg
     assert "the mean over the last 1000 rows streamed" in msg
 
 
