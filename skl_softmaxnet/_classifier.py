@@ -1128,25 +1128,30 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             sw.shape[0] == 1 or (one_class and self.class_weight is not None)
         ):
             self._warn_flat_weights(sw)
-        n_classes = self.classes_.shape[0]
-        call = np.bincount(y_idx, weights=sw, minlength=n_classes)
+        call = np.bincount(y_idx, weights=sw, minlength=self.classes_.shape[0])
         before = getattr(self, "_stream_counts", None)  # (None in older pickles)
         self._stream_counts = call if before is None else call + before
-        # the order of the rows is judged by their classes, not by their weights
-        # (a shuffled stream with class_weight={1: 49} is no ordered one)
-        rows = np.bincount(y_idx, minlength=n_classes).astype(float)
-        rows_before = getattr(self, "_stream_rows", None)
-        self._stream_rows = rows if rows_before is None else rows + rows_before
-        mix, mix_before = self._judged_mix(rows, rows_before, X.shape[0])
-        comparable = mix is None or _comparable(mix, mix_before, int(mix.sum()))
-        if not comparable and np.count_nonzero(mix) == 1:
-            self._warn_ordered_stream(mix, mix_before)
+        comparable = self._judge_order(y_idx)
         if not self.standardize:
             self.feature_mean_ = self.feature_scale_ = None
         elif self.feature_mean_ is None:  # the first call's statistics, kept
             self._fit_scaling(X, sw, None, fresh=first)
             if X.shape[0] < _MIN_STREAM_ROWS:
                 warn(_SMALL_FIRST_CALL.format(n=X.shape[0]), UserWarning)
+        return comparable
+
+    def _judge_order(self, y_idx) -> bool:
+        """Whether the spike guard may compare this call's loss with the stream's
+        (``_comparable``), warning once if the stream looks ordered by class. The
+        order is judged by rows per class, not by weight (a shuffled stream with
+        ``class_weight={1: 49}`` is no ordered one)."""
+        rows = np.bincount(y_idx, minlength=self.classes_.shape[0]).astype(float)
+        before = getattr(self, "_stream_rows", None)
+        self._stream_rows = rows if before is None else rows + before
+        mix, mix_before = self._judged_mix(rows, before, y_idx.shape[0])
+        comparable = mix is None or _comparable(mix, mix_before, int(mix.sum()))
+        if not comparable and np.count_nonzero(mix) == 1:
+            self._warn_ordered_stream(mix, mix_before)
         return comparable
 
     def _judged_mix(self, rows, before, n_rows: int) -> tuple:
@@ -1582,19 +1587,10 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         entropy = _prior_entropy(counts)
         if entropy is None:
             return
-        state = getattr(self, "_stream_bad", None)
-        if state is None or len(state) != 4:  # (older pickles: a count of calls)
-            state = (0.0, 0, 0, False)
-        total, rows, windows, warned = state
-        total, rows = total + pool[0] * pool[1], rows + pool[1]
-        if rows < _PLATEAU_ROWS:
-            self._stream_bad = (total, rows, windows, warned)
+        window = self._stream_window(*pool, entropy)
+        if window is None:
             return
-        loss = total / rows
-        near = windows > 0 and loss >= _BARELY * entropy
-        self._stream_bad = (0.0, 0, windows + 1, near)
-        if warned or not near:
-            return
+        loss, rows = window
         X = to_numpy(outcome.data[0])
         logits, dead = self._host_forward(X)
         # what the online loss cannot tell: whether the predictions differ (then
@@ -1615,6 +1611,22 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             "varied": varied,
         }
         warn(self._chance_message(loss, entropy, facts), ConvergenceWarning)
+
+    def _stream_window(self, loss: float, n_rows: int, entropy: float):
+        """Add a judged loss of ``n_rows`` rows to the stream's window; return the
+        window's ``(mean loss, rows)`` when it is full, near the prior, not the
+        stream's first, and the first of its run (else None)."""
+        state = getattr(self, "_stream_bad", None)
+        if state is None or len(state) != 4:  # (older pickles: a count of calls)
+            state = (0.0, 0, 0, False)
+        total, rows, windows, warned = state
+        total, rows = total + loss * n_rows, rows + n_rows
+        if rows < _PLATEAU_ROWS:
+            self._stream_bad = (total, rows, windows, warned)
+            return None
+        near = windows > 0 and total / rows >= _BARELY * entropy
+        self._stream_bad = (0.0, 0, windows + 1, near)
+        return (total / rows, rows) if near and not warned else None
 
     def _chance_message(self, loss, entropy, facts) -> str:
         """Why a fit is at or near the class prior, and what to try."""
