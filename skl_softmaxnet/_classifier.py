@@ -54,8 +54,10 @@ from ._scaling import FeatureScaling
 from ._threads import training_threads
 from ._training import (
     EpochResult,
+    RowWindow,
     SpikeGuard,
     StoppingMonitor,
+    class_mix_comparable,
     copy_array,
     copy_params,
     fit_epochs,
@@ -92,24 +94,6 @@ _AUTO_ALPHA_C, _AUTO_ALPHA_MIN = 3.0, 0.03
 _AUTO_STEPS, _AUTO_MIN_EPOCHS, _AUTO_MAX_EPOCHS = 20000, 200, 2000
 # early_stopping = n_samples >= EARLY_STOPPING_N.
 _AUTO_EARLY_STOPPING_N = 5000
-
-
-def _comparable(call, before, n_rows: int) -> bool:
-    """Whether a ``partial_fit`` call's loss compares with the stream's so far:
-    not when its class mix (``call``, rows per class) is far from the stream's
-    (``before``): ``KL(call || before) > _SHIFT`` nats, the extra log-loss per row
-    that the mix alone costs a model of the stream's class prior (infinite for a
-    class the stream has not seen). Calls under ``_MIN_STREAM_ROWS`` rows are
-    pooled instead (one row is always "one class"); the first call sets the mix."""
-    if before is None or n_rows < _MIN_STREAM_ROWS or before.sum() <= 0:
-        return True
-    if call.sum() <= 0:  # all weights zero: nothing to compare, nothing trained
-        return True
-    p, q = call / call.sum(), before / before.sum()
-    if np.any((p > 0) & (q == 0)):
-        return False
-    held = p > 0
-    return float(np.sum(p[held] * np.log(p[held] / q[held]))) <= _SHIFT
 
 
 def _n_weighted(sw, rows, n_train: int) -> int:
@@ -274,12 +258,6 @@ _ORDERED_STREAM = (
     "judges such calls by finiteness alone. Shuffle the rows before streaming them "
     "(e.g. sklearn.utils.shuffle), so that each call holds a mix of the classes."
 )
-# partial_fit: a call whose class mix is further than this from the stream's so far
-# (KL divergence, nats: log 2, what a call of one class with half the stream's rows
-# costs) is not compared with the stream's losses (SpikeGuard.comparable); sampling
-# alone exceeds it rarely: 2 n KL is about chi-square with K - 1 degrees of freedom
-# (simulated: 1.5% of 32-row calls of 26 equally frequent classes, none for 10)
-_SHIFT = math.log(2)
 # partial_fit: rows per observation of the 'adaptive' plateau rule and of the
 # stream's class-prior check (judged calls and pools are gathered into windows of
 # this many rows: StoppingMonitor.observe, _warn_if_stream_at_chance)
@@ -1122,7 +1100,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         """What a ``partial_fit`` call adds to the stream: its class weight (the
         stream's prior), the first call's feature statistics (kept), and the
         warnings its weights, size or classes call for. Returns whether the spike
-        guard may compare the call's loss with the stream's (``_comparable``)."""
+        guard may compare the call's loss with the stream's (``_judge_order``)."""
         one_class = bool(np.all(y_idx == y_idx[0]))
         if sw is not None and (
             sw.shape[0] == 1 or (one_class and self.class_weight is not None)
@@ -1142,14 +1120,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     def _judge_order(self, y_idx) -> bool:
         """Whether the spike guard may compare this call's loss with the stream's
-        (``_comparable``), warning once if the stream looks ordered by class. The
+        (``class_mix_comparable``), warning once if the stream looks ordered. The
         order is judged by rows per class, not by weight (a shuffled stream with
         ``class_weight={1: 49}`` is no ordered one)."""
         rows = np.bincount(y_idx, minlength=self.classes_.shape[0]).astype(float)
         before = getattr(self, "_stream_rows", None)
         self._stream_rows = rows if before is None else rows + before
         mix, mix_before = self._judged_mix(rows, before, y_idx.shape[0])
-        comparable = mix is None or _comparable(mix, mix_before, int(mix.sum()))
+        comparable = mix is None or class_mix_comparable(mix, mix_before)
         if not comparable and np.count_nonzero(mix) == 1:
             self._warn_ordered_stream(mix, mix_before)
         return comparable
@@ -1173,7 +1151,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
 
     def _warn_ordered_stream(self, call, before) -> None:
         """Once per stream: a call of one class that held under half the stream's
-        rows (so ``_comparable`` refused it)."""
+        rows (so ``class_mix_comparable`` refused it)."""
         if getattr(self, "_warned_ordered", False):
             return
         k = int(np.argmax(call))
@@ -1235,7 +1213,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         in the standardised parametrisation and are folded back at the end).
         ``warm``: a fit continuing from fitted weights, which stay a candidate for
         the best epoch (epoch 0). Returns what ``_report`` needs to warn or raise
-        once the state is settled. ``comparable``: see ``_comparable``.
+        once the state is settled. ``comparable``: see ``_judge_order``.
         """
         scaling = self._scaling()
         X_train, y_train, sw_train = self._training_arrays(X, y_idx, sw, scaling)
@@ -1244,11 +1222,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         optimizer = SGD(self.momentum, self.nesterovs_momentum, self._velocities)
         schedule = self._schedule()
         monitor = self._monitor(fitting, val is not None)
-        min_rows = 0 if fitting else _MIN_STREAM_ROWS  # a stream pools small calls
-        guard = SpikeGuard(
-            n_classes=self.classes_.shape[0], min_rows=min_rows, comparable=comparable
-        )
-        # partial_fit: spikes in a row, and the reference losses, count across calls
+        guard = self._guard(fitting, comparable)
         start = 0 if fitting else self.n_iter_
         on_epoch_end, finish_callbacks = self._epoch_hooks(fit_args, val is not None)
         with self._standardised(params, scaling):
@@ -1276,6 +1250,18 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             if fitting:
                 held, restored = self._end_fit(monitor, result, val_loss, val)
         return _Outcome(result, guard, fitting, (X, y_idx, sw, rows), held, restored)
+
+    def _guard(self, fitting: bool, comparable: bool) -> SpikeGuard:
+        """A fit's loss-spike guard, or a stream call's: that one pools small calls,
+        and carries its spikes in a row and reference loss across calls (``resume``).
+        """
+        if fitting:
+            return SpikeGuard(n_classes=self.classes_.shape[0])
+        return SpikeGuard(
+            n_classes=self.classes_.shape[0],
+            min_rows=_MIN_STREAM_ROWS,
+            comparable=comparable,
+        )
 
     def _schedule(self) -> LearningRateSchedule:
         """The learning-rate schedule, where the last ``partial_fit`` call left it.
@@ -1318,8 +1304,8 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             self._plateau_state = (
                 monitor.best_loss,
                 monitor.no_improvement_count,
-                monitor.window_loss,
-                monitor.window_n,
+                monitor.window.total,
+                monitor.window.rows,
             )
             self.best_validation_score_ = None  # it scored other weights
 
@@ -1395,9 +1381,7 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
             keep_best=False,
             best_loss=best,
             no_improvement_count=count,
-            window_rows=_PLATEAU_ROWS,
-            window_loss=window_loss,
-            window_n=window_n,
+            window=RowWindow(_PLATEAU_ROWS, window_loss, window_n),
         )
 
     def _end_fit(self, monitor: StoppingMonitor, result, val_loss, val) -> tuple:
@@ -1620,13 +1604,14 @@ class SoftmaxNetClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator)
         if state is None or len(state) != 4:  # (older pickles: a count of calls)
             state = (0.0, 0, 0, False)
         total, rows, windows, warned = state
-        total, rows = total + loss * n_rows, rows + n_rows
-        if rows < _PLATEAU_ROWS:
-            self._stream_bad = (total, rows, windows, warned)
+        window = RowWindow(_PLATEAU_ROWS, total, rows)
+        full = window.add(loss, n_rows)
+        if full is None:
+            self._stream_bad = (window.total, window.rows, windows, warned)
             return None
-        near = windows > 0 and total / rows >= _BARELY * entropy
+        near = windows > 0 and full[0] >= _BARELY * entropy
         self._stream_bad = (0.0, 0, windows + 1, near)
-        return (total / rows, rows) if near and not warned else None
+        return full if near and not warned else None
 
     def _chance_message(self, loss, entropy, facts) -> str:
         """Why a fit is at or near the class prior, and what to try."""

@@ -268,6 +268,57 @@ class Snapshot:
 
 
 @dataclass
+class RowWindow:
+    """Losses of a stream's calls, gathered until they hold ``size`` rows: the mean of
+    a few rows is noise, the rows-weighted mean of a window is one observation.
+
+    Used by the spike guard (pools of small calls), the ``'adaptive'`` plateau rule
+    and the estimator's class-prior check of a stream (windows of calls).
+    """
+
+    size: int
+    total: float = 0.0  # sum of rows * mean loss over the calls gathered so far
+    rows: int = 0
+
+    def add(self, loss: float, n_rows: int) -> tuple[float, int] | None:
+        """Gather ``n_rows`` rows of mean ``loss``; return the window's ``(mean loss,
+        rows)`` and empty it once it holds ``size`` rows, else None."""
+        self.total += loss * n_rows
+        self.rows += n_rows
+        if self.rows < self.size:
+            return None
+        full = (self.total / self.rows, self.rows)
+        self.clear()
+        return full
+
+    def clear(self) -> None:
+        self.total, self.rows = 0.0, 0
+
+
+# a stream's call (or pool of calls) whose class mix is further than this from the
+# stream's so far (KL divergence, nats: log 2, what a call of one class that held half
+# the stream's rows costs) is not compared with the stream's losses; sampling alone
+# exceeds it rarely: 2 n KL is about chi-square with K - 1 degrees of freedom
+# (simulated: 1.5% of 32-row calls of 26 equally frequent classes, none for 10)
+MIX_SHIFT = math.log(2)
+
+
+def class_mix_comparable(mix, before) -> bool:
+    """Whether the loss of rows of class mix ``mix`` (rows per class) compares with
+    the loss of a stream whose rows so far are ``before``: not when ``KL(mix ||
+    before) > MIX_SHIFT`` nats, the extra log-loss per row that the mix alone costs a
+    model of the stream's class prior (infinite for a class the stream has not seen).
+    With no rows before (the first call) it is the stream's mix."""
+    if before is None or before.sum() <= 0 or mix.sum() <= 0:
+        return True
+    p, q = mix / mix.sum(), before / before.sum()
+    if np.any((p > 0) & (q == 0)):
+        return False
+    held = p > 0
+    return float(np.sum(p[held] * np.log(p[held] / q[held]))) <= MIX_SHIFT
+
+
+@dataclass
 class StoppingMonitor:
     """When to stop, and which epoch was best.
 
@@ -280,12 +331,11 @@ class StoppingMonitor:
     one keeps its weights; a fresh fit never calls it: its random starting weights
     are no model to return, however they score.
 
-    ``window_rows`` (a ``partial_fit`` stream): the plateau counter sees one loss
-    per window of at least that many rows, the mean of the judged losses in it
-    (``observe``): a call's online loss is measured on rows it has not seen, and the
-    lowest of many small, noisy calls is biased low, so most calls would "fail to
-    improve" on it while the model is still learning, and ``'adaptive'`` would cut
-    the rate to its floor within a few hundred rows.
+    ``window`` (a ``partial_fit`` stream): the plateau counter sees one loss per
+    window of calls (``observe``): a call's online loss is measured on rows it has
+    not seen, and the lowest of many small, noisy calls is biased low, so most calls
+    would "fail to improve" on it while the model is still learning, and
+    ``'adaptive'`` would cut the rate to its floor within a few hundred rows.
     """
 
     tol: float
@@ -297,22 +347,15 @@ class StoppingMonitor:
     best_epoch: int = -1
     no_improvement_count: int = 0
     best_params: list | None = field(default=None, repr=False)
-    window_rows: int = 0
-    window_loss: float = 0.0  # sum of rows * loss over the window so far
-    window_n: int = 0
+    window: RowWindow | None = None
 
     def observe(self, loss: float, n_rows: int) -> float | None:
         """The loss the plateau counter sees for ``n_rows`` rows of mean ``loss``:
-        the window's mean once it holds ``window_rows`` rows, else None."""
-        if n_rows >= self.window_rows and self.window_n == 0:
+        that loss (a fit's epoch), or a full window's mean (else None)."""
+        if self.window is None:
             return loss
-        self.window_loss += loss * n_rows
-        self.window_n += n_rows
-        if self.window_n < self.window_rows:
-            return None
-        mean = self.window_loss / self.window_n
-        self.window_loss, self.window_n = 0.0, 0
-        return mean
+        full = self.window.add(loss, n_rows)
+        return None if full is None else full[0]
 
     def start(self, val_score: float, params) -> None:
         """The starting weights are the best so far (epoch 0)."""
@@ -383,8 +426,7 @@ class SpikeGuard:
 
     n_classes: int
     min_rows: int = 0
-    pooled_loss: float = 0.0  # sum of n * mean loss over the calls pooled so far
-    pooled_rows: int = 0
+    pooled: RowWindow = field(default=None, repr=False)  # small calls (min_rows)
     judged_pool: tuple | None = None  # (mean loss, rows) judged this call (a stream)
     comparable: bool = True
     cut: float = 0.25
@@ -398,6 +440,9 @@ class SpikeGuard:
 
     start_objective: float = math.inf  # the objective at the starting weights
 
+    def __post_init__(self):
+        self.pooled = RowWindow(self.min_rows)
+
     def threshold(self) -> float:
         return 2.0 * self.best.loss + math.log(self.n_classes)
 
@@ -409,19 +454,16 @@ class SpikeGuard:
         its mean loss, and emptied. A call that is not ``comparable`` is not judged.
         """
         if not self.comparable:  # (and the pool it would close goes unjudged)
-            self.pooled_loss, self.pooled_rows = 0.0, 0
+            self.pooled.clear()
             return loss, False
         if self.alone(n_rows) or not math.isfinite(loss):
             if self.min_rows and math.isfinite(loss):
                 self.judged_pool = (loss, n_rows)
             return loss, True
-        self.pooled_loss += loss * n_rows
-        self.pooled_rows += n_rows
-        if self.pooled_rows < self.min_rows:
+        self.judged_pool = self.pooled.add(loss, n_rows)
+        if self.judged_pool is None:
             return loss, False
-        mean = self.pooled_loss / self.pooled_rows
-        self.judged_pool = (mean, self.pooled_rows)
-        self.pooled_loss, self.pooled_rows = 0.0, 0
+        mean = self.judged_pool[0]
         if self.best.loss == math.inf:  # the first full pool is the reference
             self.best.loss = mean
         return mean, True
@@ -487,7 +529,7 @@ class SpikeGuard:
         """
         self.best.restore(params)
         optimizer.reset()
-        self.pooled_loss, self.pooled_rows = 0.0, 0  # judged at other weights
+        self.pooled.clear()  # judged at other weights
         self.n_spikes += 1
         self.streak += 1
         progress = math.isfinite(self.last_spike) and 2.0 * loss <= self.last_spike
@@ -504,8 +546,8 @@ class SpikeGuard:
             self.last_spike,
             self.best.loss,
             self.start_objective,
-            self.pooled_loss,
-            self.pooled_rows,
+            self.pooled.total,
+            self.pooled.rows,
         )
 
     def resume(self, state: tuple | None, params, epoch: int) -> None:
@@ -516,7 +558,7 @@ class SpikeGuard:
             (self.streak, self.consecutive, self.last_spike, best_loss) = state[:4]
             self.start_objective = state[4]
             if len(state) > 5:  # a model saved before pooling had none
-                self.pooled_loss, self.pooled_rows = state[5:7]
+                self.pooled.total, self.pooled.rows = state[5:7]
         self.best.save(params, epoch, best_loss)
 
 
@@ -624,13 +666,7 @@ def fit_epochs(
         if on_epoch_end is not None and on_epoch_end(record):
             result.stopped_by_callback = True
             return result
-        if plateau is not None and monitor is not None and monitor.window_rows:
-            plateau = monitor.observe(plateau, guard.judged_pool[1])
-        if (
-            monitor is not None
-            and plateau is not None
-            and _plateau_ends(monitor, schedule, record, params, log, plateau)
-        ):
+        if _plateau_ends(monitor, schedule, record, params, log, plateau):
             result.converged = True
             return result
     return result
@@ -691,7 +727,8 @@ def _epoch(
     """Train one epoch, then let the guard judge it (and validate if it stands).
 
     Returns the history record, the epoch's stats, its mean cross-entropy, False
-    when the guard gives up, and the loss the plateau rule watches (None: none).
+    when the guard gives up, and the ``(loss, rows)`` the plateau rule watches
+    (None: none).
     """
     tic = time.perf_counter()
     lr = schedule.rate(epoch - 1, t)
@@ -734,14 +771,19 @@ def _epoch(
     # what the plateau rule watches: in a stream, the judged calls and pools only
     # (a few rows' loss would look like a plateau every few calls, and the
     # adaptive rate would fall to its floor), by their cross-entropy
-    plateau = (judged_loss if judged else None) if stream else train_loss
+    plateau = (guard.judged_pool if judged else None) if stream else (train_loss, 0)
     return record, stats, data_loss, go_on, plateau
 
 
-def _plateau_ends(monitor, schedule, record, params, log, loss) -> bool:
-    """Tell the monitor about the epoch (``loss``: what it watches without
-    validation); on a plateau, divide the rate (adaptive) or say training ends."""
-    epoch = record["epoch"]
+def _plateau_ends(monitor, schedule, record, params, log, plateau) -> bool:
+    """Tell the monitor about the epoch (``plateau``: the ``(loss, rows)`` it
+    watches without validation, a stream's gathered into windows; None: nothing to
+    watch); on a plateau, divide the rate (adaptive) or say training ends."""
+    if monitor is None or plateau is None:
+        return False
+    epoch, loss = record["epoch"], monitor.observe(*plateau)
+    if loss is None:
+        return False
     if not monitor.update(epoch, loss, record.get("val_score"), params):
         return False
     if not schedule.on_plateau():

@@ -20,8 +20,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.utils.estimator_checks import check_class_weight_classifiers
 
 from skl_softmaxnet import SoftmaxNetClassifier, TrainingDivergedError
-from skl_softmaxnet._classifier import _comparable
-from skl_softmaxnet._training import SpikeGuard
+from skl_softmaxnet._training import SpikeGuard, class_mix_comparable
 
 
 def _quiet_fit(clf, *args, **kwargs):
@@ -328,21 +327,18 @@ def test_a_class_new_to_the_stream_is_no_spike(stream):
 
 
 @pytest.mark.parametrize(
-    ("before", "call", "rows", "expected"),
+    ("before", "mix", "expected"),
     [
-        (None, [10, 0], 100, True),  # the first call sets the mix
-        ([50, 50], [100, 0], 100, True),  # one class, half the stream: log 2
-        ([51, 49], [0, 100], 100, False),  # ... under half of it
-        ([50, 50, 0], [40, 40, 20], 100, False),  # a class new to the stream
-        ([50, 50, 0], [0, 0, 20], 20, True),  # a small call: pooled instead
-        ([60, 40], [45, 55], 100, True),  # sampling
+        (None, [10, 0], True),  # the first call sets the mix
+        ([50, 50], [100, 0], True),  # one class, half the stream: log 2
+        ([51, 49], [0, 100], False),  # ... under half of it
+        ([50, 50, 0], [40, 40, 20], False),  # a class new to the stream
+        ([60, 40], [45, 55], True),  # sampling
     ],
 )
-def test_a_stream_compares_calls_whose_class_mix_is_its_own(
-    before, call, rows, expected
-):
+def test_a_stream_compares_calls_of_its_own_class_mix(before, mix, expected):
     before = None if before is None else np.array(before, dtype=float)
-    assert _comparable(np.array(call, dtype=float), before, rows) is expected
+    assert class_mix_comparable(np.array(mix, dtype=float), before) is expected
 
 
 def test_standardize_from_a_small_first_partial_fit_call_warns():

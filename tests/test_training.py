@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from skl_softmaxnet._math import init_params, loss_and_grads
 from skl_softmaxnet._optim import SGD, LearningRateSchedule
 from skl_softmaxnet._training import (
+    RowWindow,
     SpikeGuard,
     StoppingMonitor,
     Workspace,
@@ -224,9 +225,18 @@ def test_epochs_of_fewer_than_min_rows_are_pooled_and_judged_by_the_pool_mean():
     # 10 x 1 + 10 x 3 + 12 x 2 = 64 over 32 rows: judged, the first reference
     assert guard.pool(2.0, 12) == (2.0, True)
     assert guard.judged_pool == (2.0, 32) and guard.best.loss == 2.0
-    assert guard.pooled_rows == 0
+    assert guard.pooled.rows == 0
     assert guard.pool(5.0, 40) == (5.0, True)  # large enough on its own
     assert guard.pool(math.inf, 1) == (math.inf, True)  # never pooled
+
+
+def test_a_row_window_gives_the_rows_weighted_mean_once_full():
+    window = RowWindow(100)
+    assert window.add(1.0, 60) is None and window.add(3.0, 20) is None
+    mean, rows = window.add(0.5, 40)  # 120 rows: (60 + 60 + 20) / 120
+    assert rows == 120 and mean == pytest.approx(140 / 120)
+    assert (window.total, window.rows) == (0.0, 0)  # emptied
+    assert window.add(2.0, 500) == (2.0, 500)  # a large call is its own window
 
 
 @pytest.mark.parametrize("min_rows", [0, 32])
@@ -236,7 +246,7 @@ def test_a_fit_of_fewer_rows_than_min_rows_sets_no_reference_until_pooled(min_ro
     guard.resume(None, params, 0)
     _train(params, X, y, lr=0.1, n_epochs=3, batch_size=5, guard=guard)
     assert math.isfinite(guard.best.loss) == (min_rows <= 10)
-    assert guard.pooled_rows == (0 if min_rows <= 10 else 30)
+    assert guard.pooled.rows == (0 if min_rows <= 10 else 30)
 
 
 def test_stopping_monitor_of_a_fresh_fit_takes_its_first_epoch_as_best():
